@@ -1,0 +1,42 @@
+# ExplainLab: `make site` builds the course, `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := site
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# The CPU build of torch. An unpinned torch pulls gigabytes of CUDA wheels:
+# override only on purpose, e.g. `make site TORCH_SPEC=torch==2.13.0+cu128`.
+TORCH_SPEC ?= torch==2.13.0
+PROFILE ?= offline
+export EXPLAINLAB_PROFILE := $(PROFILE)
+INSTALLED := $(VENV)/.installed
+
+.PHONY: site test serve install lint clean
+
+$(INSTALLED): pyproject.toml Makefile
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
+	$(PY) -m pip install --quiet --constraint <($(PY) -m pip freeze | grep -i '^torch==') \
+		--editable ".[dev,mirror]"
+	@touch $@
+
+install: $(INSTALLED)
+
+site: $(INSTALLED)
+	$(VENV)/bin/mkdocs build --strict --quiet --config-file mkdocs.yml
+	$(VENV)/bin/mkdocs build --strict --quiet --config-file mkdocs.zh.yml
+	@echo "site/ is ready (English at site/, Chinese at site/zh/); \`make serve\` to look at it."
+
+test: $(INSTALLED)
+	$(PY) -m pytest
+
+serve: site
+	$(PY) -m http.server --directory site 8000
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check src tests
+
+clean:
+	rm -rf site test-output

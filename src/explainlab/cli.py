@@ -1,0 +1,115 @@
+"""The ``explainlab`` command: ``download``, ``doctor``."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+
+from . import constants
+from .errors import ExplainLabError, RepoNotFoundError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="explainlab", description="ExplainLab course tools.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    get = commands.add_parser(
+        "download", help="download a model or dataset repository, checked and resumable",
+        description="Download a repository from the hub or a mirror into a folder. "
+        "Rerun the same command to resume an interrupted download.")
+    get.add_argument("repo_id", help="e.g. Helsinki-NLP/opus-mt-zh-en")
+    get.add_argument("--mirror", metavar="URL",
+                     help=f"hub mirror, e.g. https://hf-mirror.com (default: ${constants.ENV_ENDPOINT})")
+    get.add_argument("--local-dir", metavar="DIR",
+                     help="target folder (default: the repository name in the current folder)")
+    get.add_argument("--include", action="append", metavar="PAT", help="glob of files to keep")
+    get.add_argument("--exclude", action="append", metavar="PAT", help="glob of files to skip")
+    get.add_argument("--revision", metavar="REV", help="branch, tag or commit (default: main)")
+    get.add_argument("--token", metavar="TOKEN",
+                     help=f"access token for gated repositories (default: ${constants.ENV_TOKEN})")
+    get.add_argument("--dataset", action="store_true", help="the repository is a dataset")
+    get.add_argument("--retries", type=int, default=5, help="retries per request (default: 5)")
+    get.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    commands.add_parser("doctor", help="check versions, device, profile and hub access")
+    return parser
+
+
+def _download(args: argparse.Namespace) -> int:
+    from .hub import download
+
+    target = download(
+        args.repo_id,
+        local_dir=args.local_dir or args.repo_id.split("/")[-1],
+        endpoint=args.mirror,
+        revision=args.revision,
+        include=args.include,
+        exclude=args.exclude,
+        token=args.token,
+        repo_type="dataset" if args.dataset else "model",
+        retries=args.retries,
+        progress=not args.quiet,
+    )
+    print(f"Downloaded {args.repo_id} to {target}")
+    return 0
+
+
+def _doctor(_: argparse.Namespace) -> int:
+    from .models import resolve
+    from .notebook import check_profile, ipython_patch_needed, package_version, pick_device
+
+    rows = [("python", platform.python_version())]
+    rows += [(name, package_version(name)) for name in (
+        "explainlab", "torch", "transformers", "huggingface_hub", "inseq", "captum", "bertviz",
+        "ipython")]
+    try:
+        rows.append(("device", pick_device()))
+    except ExplainLabError as exc:
+        rows.append(("device", f"problem: {exc}"))
+    try:
+        rows.append(("profile", check_profile()))
+    except ExplainLabError as exc:
+        rows.append(("profile", f"problem: {exc}"))
+    rows.append(("IPython patch", "needed (setup() applies it)" if ipython_patch_needed()
+                 else "not needed"))
+    endpoint = constants.HF_ENDPOINT or constants.DEFAULT_ENDPOINT
+    rows.append(("endpoint", f"{endpoint} ({'mirror' if constants.HF_ENDPOINT else 'hub'})"))
+    rows.append(("endpoint answers", _probe(endpoint, resolve("mt-zh-en", "hub"))))
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+    return 0
+
+
+def _probe(endpoint: str, repo_id: str) -> str:
+    from huggingface_hub import HfApi
+
+    from .hub import _call
+
+    api = HfApi(endpoint=endpoint, token=False)
+    try:
+        _call(lambda: api.model_info(repo_id, timeout=5), endpoint=endpoint, what=repo_id,
+              retries=0, wait=0)
+    except RepoNotFoundError:
+        return f"yes (hub API; it does not have {repo_id})"
+    except ExplainLabError as exc:
+        return f"no: {exc}"
+    return f"yes (hub API; has {repo_id})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handler = {"download": _download, "doctor": _doctor}[args.command]
+    try:
+        return handler(args)
+    except ExplainLabError as exc:
+        print(f"explainlab: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("explainlab: interrupted; run the same command again to resume.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Model roles: what each lesson asks for, and what it gets in each profile.
+
+A lesson never names a model; it asks for a role (``resolve("mt-zh-en")``)
+and gets a hub id (profile ``hub``) or the folder of an offline twin
+(profile ``offline``). Lesson 01 introduces ``resolve``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import TwinUnavailableError, UnknownRoleError
+from .notebook import check_profile
+
+
+@dataclass(frozen=True)
+class Role:
+    """One model role of the course."""
+
+    name: str
+    hub_id: str
+    task: str
+    lesson: str
+    variants: dict[str, str] = field(default_factory=dict)
+
+    def hub_ids(self) -> list[str]:
+        return [self.hub_id, *self.variants.values()]
+
+
+ROLES: dict[str, Role] = {}
+
+
+def register_role(role: Role) -> Role:
+    """Add a role to the registry (keyed by ``role.name``)."""
+    ROLES[role.name] = role
+    return role
+
+
+for _role in (
+    Role("mt-zh-en", "Helsinki-NLP/opus-mt-zh-en", "Chinese -> English translation", "01"),
+    Role("lm", "Qwen/Qwen3-0.6B", "decoder-only chat LM", "02"),
+    Role("lm-gpt2", "openai-community/gpt2", "decoder-only LM (GPT-2)", "02",
+         variants={"xl": "openai-community/gpt2-xl"}),
+    Role("sst2", "distilbert/distilbert-base-uncased-finetuned-sst-2-english",
+         "sentiment (NEGATIVE/POSITIVE)", "03"),
+    Role("cross-encoder", "cross-encoder/ms-marco-MiniLM-L-6-v2", "query-passage relevance", "03"),
+    Role("emotion", "j-hartmann/emotion-english-distilroberta-base", "7 emotions", "03"),
+    Role("nli", "cross-encoder/nli-deberta-base", "NLI, used for zero-shot labels", "03"),
+    Role("qa", "google-bert/bert-large-uncased-whole-word-masking-finetuned-squad",
+         "extractive question answering", "03"),
+    Role("ner", "dslim/bert-base-NER", "named entities (CoNLL labels)", "03"),
+    Role("vit", "google/vit-base-patch16-224", "image classification", "03"),
+    Role("bertviz", "microsoft/xtremedistil-l12-h384-uncased", "BERT encoder for BertViz", "04"),
+    Role("bert-neuron", "google-bert/bert-base-uncased", "BERT for BertViz's neuron view", "04"),
+):
+    register_role(_role)
+
+
+def list_roles() -> list[str]:
+    """Names of every role, sorted."""
+    return sorted(ROLES)
+
+
+def get_role(name: str) -> Role:
+    """Look a role up by name.
+
+    Raises:
+        UnknownRoleError: the name is not a role; the message lists the valid ones.
+    """
+    try:
+        return ROLES[name]
+    except KeyError:
+        raise UnknownRoleError(
+            f"Unknown model role {name!r}. Valid roles: {', '.join(list_roles())}."
+        ) from None
+
+
+def resolve(role: str, profile: str | None = None, *, variant: str | None = None) -> str:
+    """What ``from_pretrained`` should load for ``role`` in the active profile.
+
+    Args:
+        role: a role name, e.g. ``"mt-zh-en"`` (see ``list_roles()``).
+        profile: ``"hub"`` or ``"offline"``; defaults to ``EXPLAINLAB_PROFILE``.
+        variant: a named variant of the role, e.g. ``"xl"`` for ``lm-gpt2``.
+
+    Returns:
+        A hub id (profile ``hub``; downloads honour ``HF_ENDPOINT``) or a local
+        folder (profile ``offline``).
+    """
+    entry = get_role(role)
+    chosen = check_profile(profile)
+    if variant is not None and variant not in entry.variants:
+        known = ", ".join(entry.variants) or "none"
+        raise UnknownRoleError(f"Role {role!r} has no variant {variant!r}; its variants: {known}.")
+    if chosen == "hub":
+        return entry.variants[variant] if variant else entry.hub_id
+    raise TwinUnavailableError(
+        f"The offline twin for {role!r} is not available in this version of explainlab. "
+        f"Use EXPLAINLAB_PROFILE=hub (optionally with HF_ENDPOINT pointing to a mirror), "
+        f"or download {entry.hub_id} with `explainlab download {entry.hub_id}`."
+    )

@@ -1,0 +1,57 @@
+"""Shared fixtures: a real loopback hub mirror, a clean explainlab environment."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from hubmirror import HubMirror, Repo  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch, tmp_path):
+    """No test sees the developer's profile, mirror, token or cache."""
+    for name in ("EXPLAINLAB_PROFILE", "EXPLAINLAB_DEVICE", "EXPLAINLAB_SEED", "HF_ENDPOINT",
+                 "HF_TOKEN", "HF_HUB_DISABLE_XET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("EXPLAINLAB_HOME", str(tmp_path / "explainlab-home"))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+
+
+@pytest.fixture
+def tiny_files() -> dict[str, bytes]:
+    rng = __import__("random").Random(7)
+    return {
+        "config.json": b'{"model_type": "tiny"}\n',
+        "README.md": b"# tiny\n",
+        "model.safetensors": rng.randbytes(200_000),
+        "tokenizer/vocab.txt": b"[PAD]\n[UNK]\nhello\n",
+    }
+
+
+@pytest.fixture
+def mirror(tiny_files):
+    with HubMirror({"org/tiny": Repo(tiny_files)}) as server:
+        yield server
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    """Every file below ``folder`` except the resume cache, by relative path."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*")
+            if p.is_file() and ".cache" not in p.relative_to(folder).parts}
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: float = 120,
+            cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run ``explainlab`` in a subprocess, as a learner would."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "explainlab.cli", *args], env=full_env,
+                          cwd=cwd, capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,56 @@
+"""Model roles and resolve()."""
+
+from __future__ import annotations
+
+import pytest
+
+import explainlab
+from explainlab.errors import TwinUnavailableError, UnknownProfileError, UnknownRoleError
+from explainlab.models import get_role
+
+ROLES = ["bert-neuron", "bertviz", "cross-encoder", "emotion", "lm", "lm-gpt2", "mt-zh-en", "nli",
+         "qa", "ner", "sst2", "vit"]
+
+
+def test_every_course_role_is_registered():
+    assert explainlab.list_roles() == sorted(ROLES)
+
+
+@pytest.mark.parametrize(("role", "hub_id"), [
+    ("mt-zh-en", "Helsinki-NLP/opus-mt-zh-en"),
+    ("lm", "Qwen/Qwen3-0.6B"),
+    ("lm-gpt2", "openai-community/gpt2"),
+    ("ner", "dslim/bert-base-NER"),
+    ("bertviz", "microsoft/xtremedistil-l12-h384-uncased"),
+])
+def test_hub_profile_gives_hub_ids(role, hub_id):
+    assert explainlab.resolve(role, "hub") == hub_id
+
+
+def test_profile_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("EXPLAINLAB_PROFILE", "hub")
+    assert explainlab.resolve("vit") == "google/vit-base-patch16-224"
+    monkeypatch.setenv("EXPLAINLAB_PROFILE", "offline")
+    with pytest.raises(TwinUnavailableError, match="EXPLAINLAB_PROFILE=hub"):
+        explainlab.resolve("vit")
+
+
+def test_variants():
+    assert explainlab.resolve("lm-gpt2", "hub", variant="xl") == "openai-community/gpt2-xl"
+    assert get_role("lm-gpt2").hub_ids() == ["openai-community/gpt2", "openai-community/gpt2-xl"]
+    with pytest.raises(UnknownRoleError, match="variants: xl"):
+        explainlab.resolve("lm-gpt2", "hub", variant="large")
+
+
+def test_unknown_role_lists_the_valid_ones():
+    with pytest.raises(KeyError) as caught:
+        explainlab.resolve("translator", "hub")
+    assert isinstance(caught.value, UnknownRoleError)
+    message = str(caught.value)
+    assert message.startswith("Unknown model role 'translator'")
+    assert all(role in message for role in ROLES)
+
+
+def test_unknown_profile():
+    with pytest.raises(UnknownProfileError):
+        explainlab.resolve("lm", "cloud")
