@@ -10,8 +10,6 @@ import sys
 import time
 
 import pytest
-from conftest import files_under, run_cli
-from hubmirror import HubMirror, Repo
 
 from explainlab import download
 from explainlab.errors import (
@@ -23,6 +21,9 @@ from explainlab.errors import (
     UnsafePathError,
 )
 from explainlab.hub import PARTIAL_DIR, Expected
+
+from conftest import files_under, run_cli
+from hubmirror import HubMirror, Repo
 
 
 def _get(mirror, local_dir, **kwargs):

@@ -11,10 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import files_under
-from hubmirror import HubMirror, Repo
 
 from explainlab import download
+
+from conftest import files_under
+from hubmirror import HubMirror, Repo
 
 
 def _free_port() -> int:

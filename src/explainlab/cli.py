@@ -1,4 +1,4 @@
-"""The ``explainlab`` command: ``download``, ``doctor``."""
+"""The ``explainlab`` command: ``download``, ``doctor``, ``zoo``."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ def _parser() -> argparse.ArgumentParser:
         "Rerun the same command to resume an interrupted download.")
     get.add_argument("repo_id", help="e.g. Helsinki-NLP/opus-mt-zh-en")
     get.add_argument("--mirror", metavar="URL",
-                     help=f"hub mirror, e.g. https://hf-mirror.com (default: ${constants.ENV_ENDPOINT})")
+                     help="hub mirror, e.g. https://hf-mirror.com "
+                     f"(default: ${constants.ENV_ENDPOINT})")
     get.add_argument("--local-dir", metavar="DIR",
                      help="target folder (default: the repository name in the current folder)")
     get.add_argument("--include", action="append", metavar="PAT", help="glob of files to keep")
@@ -33,6 +34,13 @@ def _parser() -> argparse.ArgumentParser:
     get.add_argument("--quiet", action="store_true", help="no progress bars")
 
     commands.add_parser("doctor", help="check versions, device, profile and hub access")
+
+    zoo = commands.add_parser("zoo", help="the offline twins: list or build them")
+    zoo_commands = zoo.add_subparsers(dest="zoo_command", required=True, metavar="ACTION")
+    zoo_commands.add_parser("list", help="role, real model, status, size, build time")
+    build = zoo_commands.add_parser("build", help="build twins (all if no role is given)")
+    build.add_argument("roles", nargs="*", metavar="ROLE")
+    build.add_argument("--force", action="store_true", help="rebuild even if cached")
     return parser
 
 
@@ -82,6 +90,26 @@ def _doctor(_: argparse.Namespace) -> int:
     return 0
 
 
+def _zoo(args: argparse.Namespace) -> int:
+    from . import zoo
+
+    if args.zoo_command == "build":
+        for role in args.roles or zoo.list_twins():
+            folder = zoo.build(role, force=args.force)
+            print(f"{role}: {folder}", flush=True)
+        return 0
+    rows = zoo.status()
+    print(f"{'role':<14}{'status':<11}{'size':>9}{'build':>9}  real model")
+    for row in rows:
+        size = f"{row['size_bytes'] / 1e6:.1f} MB" if row["size_bytes"] else "-"
+        took = f"{row['build_seconds']:.1f} s" if row["build_seconds"] is not None else "-"
+        print(f"{row['role']:<14}{row['status']:<11}{size:>9}{took:>9}  {row['real_model']}")
+    built = [row["build_seconds"] for row in rows if row["build_seconds"] is not None]
+    if built:
+        print(f"{len(built)} of {len(rows)} built; total build time {sum(built):.1f} s")
+    return 0
+
+
 def _probe(endpoint: str, repo_id: str) -> str:
     from huggingface_hub import HfApi
 
@@ -100,7 +128,7 @@ def _probe(endpoint: str, repo_id: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = {"download": _download, "doctor": _doctor}[args.command]
+    handler = {"download": _download, "doctor": _doctor, "zoo": _zoo}[args.command]
     try:
         return handler(args)
     except ExplainLabError as exc:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from dataclasses import dataclass
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
@@ -47,7 +47,7 @@ _T = TypeVar("_T")
 
 
 def configure_endpoint(endpoint: str | None = None) -> str:
-    """Point an already-imported ``huggingface_hub`` at ``endpoint`` and, for a mirror, turn Xet off.
+    """Point an imported ``huggingface_hub`` at ``endpoint``; for a mirror, turn Xet off.
 
     ``huggingface_hub`` reads ``HF_ENDPOINT`` once, when it is imported, so
     setting the variable later in a notebook has no effect; and Xet downloads

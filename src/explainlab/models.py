@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import TwinUnavailableError, UnknownRoleError
+from .errors import UnknownRoleError
 from .notebook import check_profile
 
 
@@ -81,11 +81,12 @@ def resolve(role: str, profile: str | None = None, *, variant: str | None = None
     Args:
         role: a role name, e.g. ``"mt-zh-en"`` (see ``list_roles()``).
         profile: ``"hub"`` or ``"offline"``; defaults to ``EXPLAINLAB_PROFILE``.
-        variant: a named variant of the role, e.g. ``"xl"`` for ``lm-gpt2``.
+        variant: a named variant of the role, e.g. ``"xl"`` for ``lm-gpt2``; one twin
+            stands in for all variants of a role.
 
     Returns:
-        A hub id (profile ``hub``; downloads honour ``HF_ENDPOINT``) or a local
-        folder (profile ``offline``).
+        A hub id (profile ``hub``; downloads honour ``HF_ENDPOINT``) or the
+        folder of the role's offline twin (profile ``offline``), built on first use.
     """
     entry = get_role(role)
     chosen = check_profile(profile)
@@ -94,8 +95,6 @@ def resolve(role: str, profile: str | None = None, *, variant: str | None = None
         raise UnknownRoleError(f"Role {role!r} has no variant {variant!r}; its variants: {known}.")
     if chosen == "hub":
         return entry.variants[variant] if variant else entry.hub_id
-    raise TwinUnavailableError(
-        f"The offline twin for {role!r} is not available in this version of explainlab. "
-        f"Use EXPLAINLAB_PROFILE=hub (optionally with HF_ENDPOINT pointing to a mirror), "
-        f"or download {entry.hub_id} with `explainlab download {entry.hub_id}`."
-    )
+    from .zoo import twin_path
+
+    return str(twin_path(role))

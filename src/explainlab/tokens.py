@@ -127,11 +127,11 @@ def clean_tokens(tokens: Iterable[str], tokenizer=None) -> list[str]:
     tokens = [str(t) for t in tokens]
     specials = _specials(tokenizer)
     keep = [t in specials or bool(_SPECIAL.match(t)) for t in tokens]
-    family = _family([t for t, k in zip(tokens, keep) if not k], tokenizer)
+    family = _family([t for t, k in zip(tokens, keep, strict=True) if not k], tokenizer)
     if family == "bytelevel":
         return _decode_bytelevel(tokens, keep)
     cleaned = []
-    for token, special in zip(tokens, keep):
+    for token, special in zip(tokens, keep, strict=True):
         if special:
             cleaned.append(token)
         elif family == "sentencepiece":
@@ -157,6 +157,6 @@ def clean_attribution(output, tokenizer=None):
             if not entries:
                 continue
             texts = clean_tokens([entry.token for entry in entries], tokenizer)
-            for entry, text in zip(entries, texts):
+            for entry, text in zip(entries, texts, strict=True):
                 entry.token = text
     return cleaned

@@ -1,0 +1,72 @@
+"""The registry of twin recipes, keyed by role (``TwinRecipe.role``)."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import ClassVar
+
+from ..errors import TwinUnavailableError
+from ..models import get_role
+
+_RECIPES: dict[str, type[TwinRecipe]] = {}
+# Modules whose import registers recipes; loaded on first use, not at package import.
+RECIPE_MODULES = ("translation", "language_models", "bert_tasks", "scratch_classifiers", "vision")
+
+
+class TwinRecipe:
+    """One twin: how to make its data, train it, and describe it.
+
+    Subclasses set ``role`` (the registry key), ``model_class`` and
+    ``tokenizer_class`` (as the real model has them), and implement ``train``.
+    """
+
+    role: ClassVar[str]
+    model_class: ClassVar[str]
+    tokenizer_class: ClassVar[str]
+    data: ClassVar[str]  # model card: what it was trained on
+    can: ClassVar[tuple[str, ...]]  # model card: what it does
+    cannot: ClassVar[tuple[str, ...]]  # model card: its limits
+
+    def train(self, folder: Path) -> dict[str, float]:
+        """Build the twin into ``folder`` (``save_pretrained`` layout); return its checks."""
+        raise NotImplementedError
+
+    @property
+    def real_model(self) -> str:
+        return get_role(self.role).hub_id
+
+
+def register(cls: type[TwinRecipe]) -> type[TwinRecipe]:
+    """Class decorator: add a recipe to the registry under ``cls.role``."""
+    get_role(cls.role)  # a twin always stands in for a known role
+    _RECIPES[cls.role] = cls
+    return cls
+
+
+def _load_all() -> None:
+    for name in RECIPE_MODULES:
+        importlib.import_module(f"{__package__}.{name}")
+
+
+def list_twins() -> list[str]:
+    """Roles that have a twin recipe, sorted."""
+    _load_all()
+    return sorted(_RECIPES)
+
+
+def get_recipe(role: str) -> TwinRecipe:
+    """The recipe for ``role``.
+
+    Raises:
+        UnknownRoleError: not a role of the course.
+        TwinUnavailableError: a role without a twin; the message lists the twins.
+    """
+    _load_all()
+    get_role(role)
+    if role not in _RECIPES:
+        raise TwinUnavailableError(
+            f"No offline twin for role {role!r} yet. Twins: {', '.join(sorted(_RECIPES)) or 'none'}."
+            " Use EXPLAINLAB_PROFILE=hub for this role."
+        )
+    return _RECIPES[role]()

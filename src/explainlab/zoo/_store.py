@@ -1,0 +1,161 @@
+"""Building and caching twins under ``EXPLAINLAB_HOME/twins``."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import inspect
+import json
+import shutil
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from .. import constants
+from ..notebook import package_version, seed_everything
+from ._registry import TwinRecipe, get_recipe, list_twins
+
+MANIFEST = "twin.json"
+BUILD_THREADS = 2  # fixed, so that a build gives the same weights on any machine
+_KEY_PACKAGES = ("torch", "transformers", "tokenizers", "sentencepiece")
+
+
+def recipe_key(recipe: TwinRecipe) -> str:
+    """A hash of everything that decides the weights: recipe code and library versions."""
+    digest = hashlib.sha256()
+    for module in _recipe_modules(recipe):
+        digest.update(Path(inspect.getfile(module)).read_bytes())
+    for name in _KEY_PACKAGES:
+        digest.update(f"{name}={package_version(name)};".encode())
+    return digest.hexdigest()[:12]
+
+
+def _recipe_modules(recipe: TwinRecipe):
+    from . import _train
+
+    return [sys.modules[type(recipe).__module__], _train]
+
+
+def _folder(role: str, key: str) -> Path:
+    return constants.HOME / "twins" / f"{role}-{key}"
+
+
+def twin_path(role: str) -> Path:
+    """The folder of ``role``'s twin, built first if it is not cached yet."""
+    recipe = get_recipe(role)
+    folder = _folder(role, recipe_key(recipe))
+    if (folder / MANIFEST).is_file():
+        return folder
+    return build(role)
+
+
+def build(role: str, *, force: bool = False) -> Path:
+    """Train ``role``'s twin (unless cached) and return its folder."""
+    recipe = get_recipe(role)
+    key = recipe_key(recipe)
+    folder = _folder(role, key)
+    with _lock(folder.parent / f".{role}.lock"):
+        if (folder / MANIFEST).is_file() and not force:
+            return folder
+        work = Path(tempfile.mkdtemp(prefix=f".{role}-", dir=folder.parent))
+        try:
+            started = time.perf_counter()
+            with _deterministic():
+                checks = recipe.train(work)
+            seconds = time.perf_counter() - started
+            manifest = {
+                "role": role, "key": key, "real_model": recipe.real_model,
+                "model_class": recipe.model_class, "tokenizer_class": recipe.tokenizer_class,
+                "build_seconds": round(seconds, 1), "checks": checks,
+                "size_bytes": sum(p.stat().st_size for p in work.rglob("*") if p.is_file()),
+                "versions": {name: package_version(name) for name in _KEY_PACKAGES},
+            }
+            (work / "README.md").write_text(model_card(recipe, manifest), encoding="utf-8")
+            (work / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+            if folder.exists():
+                shutil.rmtree(folder)
+            work.rename(folder)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return folder
+
+
+def status() -> list[dict]:
+    """One row per twin: role, real model, cached or not, size, build time."""
+    rows = []
+    for role in list_twins():
+        recipe = get_recipe(role)
+        folder = _folder(role, recipe_key(recipe))
+        manifest = folder / MANIFEST
+        row = {"role": role, "real_model": recipe.real_model, "status": "not built",
+               "size_bytes": None, "build_seconds": None, "path": str(folder)}
+        if manifest.is_file():
+            row.update(json.loads(manifest.read_text(encoding="utf-8")))
+            row["status"] = "built"
+            row["path"] = str(folder)
+        rows.append(row)
+    return rows
+
+
+def model_card(recipe: TwinRecipe, manifest: dict) -> str:
+    """The README.md of a twin folder."""
+    checks = "\n".join(f"| {name} | {value} |" for name, value in manifest["checks"].items())
+    lines = [
+        f"# Offline twin of {recipe.real_model}",
+        "",
+        f"This is **not** {recipe.real_model}. It is a small model that ExplainLab trains "
+        f"on the CPU for the role `{recipe.role}`, so that the course's lessons run where the "
+        "hub cannot be reached. It uses the real model's classes "
+        f"(`{recipe.model_class}`, `{recipe.tokenizer_class}`), so lesson code is the same for both.",
+        "",
+        "## Training data",
+        "",
+        recipe.data,
+        "",
+        "## What it can do",
+        "",
+        *[f"- {item}" for item in recipe.can],
+        "",
+        "## What it cannot do",
+        "",
+        *[f"- {item}" for item in recipe.cannot],
+        "",
+        "## Checks measured at build time",
+        "",
+        "| check | value |",
+        "| --- | --- |",
+        checks,
+        "",
+        f"Built in {manifest['build_seconds']} s; recipe key `{manifest['key']}`; "
+        + ", ".join(f"{k} {v}" for k, v in manifest["versions"].items()) + ".",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+@contextmanager
+def _lock(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _deterministic():
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(BUILD_THREADS)
+    torch.use_deterministic_algorithms(True)
+    seed_everything(0)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(False)
+        torch.set_num_threads(threads)
