@@ -12,7 +12,7 @@ PROFILE ?= offline
 export EXPLAINLAB_PROFILE := $(PROFILE)
 INSTALLED := $(VENV)/.installed
 
-.PHONY: site test serve install lint clean
+.PHONY: site test serve install twins lint clean
 
 $(INSTALLED): pyproject.toml Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,12 +24,18 @@ $(INSTALLED): pyproject.toml Makefile
 
 install: $(INSTALLED)
 
-site: $(INSTALLED)
+# The offline twins: trained on first use, then cached under EXPLAINLAB_HOME.
+twins: $(INSTALLED)
+	$(PY) -m explainlab.cli zoo build
+	$(PY) -m explainlab.cli zoo list
+
+site: twins
 	$(VENV)/bin/mkdocs build --strict --quiet --config-file mkdocs.yml
 	$(VENV)/bin/mkdocs build --strict --quiet --config-file mkdocs.zh.yml
 	@echo "site/ is ready (English at site/, Chinese at site/zh/); \`make serve\` to look at it."
 
-test: $(INSTALLED)
+test: twins
+	$(VENV)/bin/ruff check src tests
 	$(PY) -m pytest
 
 serve: site

@@ -55,3 +55,23 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 120,
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "explainlab.cli", *args], env=full_env,
                           cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+# Twins are cached across tests and with `make site`: built once under the developer's
+# (or CI's) EXPLAINLAB_HOME, not under the per-test home above.
+TWIN_HOME = Path(os.environ.get("EXPLAINLAB_HOME") or "~/.cache/explainlab").expanduser()
+
+
+def twin(role: str) -> Path:
+    """The folder of ``role``'s offline twin, built (once) in the shared twin cache."""
+    from explainlab import zoo
+
+    saved = os.environ.get("EXPLAINLAB_HOME")
+    os.environ["EXPLAINLAB_HOME"] = str(TWIN_HOME)
+    try:
+        return zoo.build(role)
+    finally:
+        if saved is None:
+            os.environ.pop("EXPLAINLAB_HOME", None)
+        else:
+            os.environ["EXPLAINLAB_HOME"] = saved

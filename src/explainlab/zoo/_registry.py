@@ -11,7 +11,9 @@ from ..models import get_role
 
 _RECIPES: dict[str, type[TwinRecipe]] = {}
 # Modules whose import registers recipes; loaded on first use, not at package import.
-RECIPE_MODULES = ("translation", "language_models", "bert_tasks", "scratch_classifiers", "vision")
+RECIPE_MODULES = (
+    "translation", "language_models", "bert_tasks", "bert_spans", "scratch_classifiers", "vision",
+)
 
 
 class TwinRecipe:

@@ -1,0 +1,1 @@
+"""Twin recipes: (to be written)."""

@@ -1,0 +1,99 @@
+"""The twin store: build once, cache by recipe key, model card, deterministic weights."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from transformers import BertConfig, BertForSequenceClassification
+
+from explainlab import zoo
+from explainlab.errors import TwinUnavailableError, UnknownRoleError
+from explainlab.zoo import _registry, _store
+from explainlab.zoo._train import batches, fit
+
+
+class _ToyTwin(zoo.TwinRecipe):
+    """A real (tiny) classifier trained for a few steps: enough to test the store."""
+
+    role = "sst2"
+    model_class = "BertForSequenceClassification"
+    tokenizer_class = "none"
+    data = "random vectors"
+    can = ("separate two clusters",)
+    cannot = ("anything else",)
+    builds = 0
+
+    def train(self, folder):
+        type(self).builds += 1
+        config = BertConfig(vocab_size=20, hidden_size=16, num_hidden_layers=1,
+                            num_attention_heads=2, intermediate_size=16)
+        model = BertForSequenceClassification(config)
+        examples = [([1 + i % 5] * 4, 0) for i in range(20)] + [([10 + i % 5] * 4, 1)
+                                                               for i in range(20)]
+        stream = batches(examples, 8)
+
+        def next_batch(_):
+            chunk = next(stream)
+            return {"input_ids": torch.tensor([c[0] for c in chunk]),
+                    "labels": torch.tensor([c[1] for c in chunk])}
+
+        loss = fit(model, next_batch, steps=30, lr=1e-2, desc="toy")
+        model.save_pretrained(folder)
+        return {"final loss": round(loss, 4)}
+
+
+@pytest.fixture
+def toy(monkeypatch):
+    monkeypatch.setattr(_registry, "_RECIPES", {"sst2": _ToyTwin})
+    monkeypatch.setattr(_registry, "RECIPE_MODULES", ())
+    _ToyTwin.builds = 0
+    return _ToyTwin
+
+
+def test_build_caches_and_writes_card(toy):
+    folder = zoo.build("sst2")
+    again = zoo.twin_path("sst2")
+    assert folder == again and toy.builds == 1
+    manifest = json.loads((folder / "twin.json").read_text())
+    assert manifest["role"] == "sst2" and manifest["checks"]["final loss"] < 0.5
+    card = (folder / "README.md").read_text()
+    assert "# Offline twin of distilbert/distilbert-base-uncased-finetuned-sst-2-english" in card
+    assert "separate two clusters" in card and "anything else" in card
+    assert zoo.status()[0]["status"] == "built"
+    assert not list(folder.parent.glob(".sst2-*"))  # no temporary folder left behind
+
+
+def test_two_builds_give_identical_weights(toy):
+    first = load_file(zoo.build("sst2") / "model.safetensors")
+    second = load_file(zoo.build("sst2", force=True) / "model.safetensors")
+    assert toy.builds == 2
+    assert first.keys() == second.keys()
+    assert all(torch.equal(first[k], second[k]) for k in first)
+
+
+def test_key_changes_with_library_versions(toy, monkeypatch):
+    key = _store.recipe_key(toy())
+    monkeypatch.setattr(_store, "package_version", lambda name: "0.0-other")
+    assert _store.recipe_key(toy()) != key
+
+
+def test_failed_build_leaves_nothing(toy, monkeypatch):
+    def broken(self, folder):
+        (folder / "half.bin").write_bytes(b"x")
+        raise RuntimeError("training diverged")
+
+    monkeypatch.setattr(toy, "train", broken)
+    with pytest.raises(RuntimeError, match="diverged"):
+        zoo.build("sst2")
+    assert zoo.status()[0]["status"] == "not built"
+    assert not list(_store._folder("sst2", "any").parent.glob(".sst2-*"))
+
+
+def test_unknown_and_missing_twins(toy):
+    with pytest.raises(UnknownRoleError):
+        zoo.get_recipe("translator")
+    with pytest.raises(TwinUnavailableError, match="Twins: sst2"):
+        zoo.get_recipe("vit")
