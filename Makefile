@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 # The CPU build of torch. An unpinned torch pulls gigabytes of CUDA wheels:
 # override only on purpose, e.g. `make site TORCH_SPEC=torch==2.13.0+cu128`.
 TORCH_SPEC ?= torch==2.13.0
-PROFILE ?= offline
+PROFILE ?= $(or $(EXPLAINLAB_PROFILE),offline)
 export EXPLAINLAB_PROFILE := $(PROFILE)
 INSTALLED := $(VENV)/.installed
 

@@ -99,6 +99,12 @@ def test_cpu_machine_never_gets_a_gpu(monkeypatch):
         notebook.pick_device("tpu")
 
 
+def test_setup_profile_applies_to_later_resolve():
+    explainlab.setup(profile="hub", quiet=True)
+    assert explainlab.resolve("lm") == "Qwen/Qwen3-0.6B"
+    assert explainlab.constants.PROFILE == "hub"
+
+
 def test_unknown_profile_is_a_value_error(monkeypatch):
     monkeypatch.setenv("EXPLAINLAB_PROFILE", "cloud")
     with pytest.raises(UnknownProfileError, match="hub, offline") as caught:

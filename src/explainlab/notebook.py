@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import random
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -143,7 +144,8 @@ def setup(*, seed: int | None = None, device: str | None = None, profile: str | 
         seed: random seed; defaults to ``EXPLAINLAB_SEED`` or 0.
         device: ``cuda``, ``mps``, ``cpu`` or ``auto``; defaults to
             ``EXPLAINLAB_DEVICE`` or auto.
-        profile: ``hub`` or ``offline``; defaults to ``EXPLAINLAB_PROFILE``.
+        profile: ``hub`` or ``offline``; sets ``EXPLAINLAB_PROFILE`` for this
+            process; defaults to the variable, else ``hub``.
         quiet: do not print the banner.
 
     With ``HF_ENDPOINT`` set, the mirror is applied to an already-imported
@@ -155,6 +157,8 @@ def setup(*, seed: int | None = None, device: str | None = None, profile: str | 
         from .hub import configure_endpoint
 
         endpoint = configure_endpoint()
+    if profile is not None:  # later resolve() calls follow the lesson's choice
+        os.environ[constants.ENV_PROFILE] = check_profile(profile)
     chosen_seed = constants.SEED if seed is None else seed
     seed_everything(chosen_seed)
     session = Session(
