@@ -10,6 +10,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 PROFILE ?= $(or $(EXPLAINLAB_PROFILE),offline)
 export EXPLAINLAB_PROFILE := $(PROFILE)
+export NO_MKDOCS_2_WARNING := 1
 INSTALLED := $(VENV)/.installed
 
 .PHONY: site test serve install twins lint clean

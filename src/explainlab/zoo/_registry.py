@@ -68,7 +68,7 @@ def get_recipe(role: str) -> TwinRecipe:
     get_role(role)
     if role not in _RECIPES:
         raise TwinUnavailableError(
-            f"No offline twin for role {role!r} yet. Twins: {', '.join(sorted(_RECIPES)) or 'none'}."
-            " Use EXPLAINLAB_PROFILE=hub for this role."
+            f"No offline twin for role {role!r} yet. "
+            f"Twins: {', '.join(sorted(_RECIPES)) or 'none'}. Use EXPLAINLAB_PROFILE=hub for it."
         )
     return _RECIPES[role]()

@@ -108,7 +108,8 @@ def model_card(recipe: TwinRecipe, manifest: dict) -> str:
         f"This is **not** {recipe.real_model}. It is a small model that ExplainLab trains "
         f"on the CPU for the role `{recipe.role}`, so that the course's lessons run where the "
         "hub cannot be reached. It uses the real model's classes "
-        f"(`{recipe.model_class}`, `{recipe.tokenizer_class}`), so lesson code is the same for both.",
+        f"(`{recipe.model_class}`, `{recipe.tokenizer_class}`), so lesson code is the same "
+        "for both.",
         "",
         "## Training data",
         "",
