@@ -11,6 +11,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from explainlab.zoo import TwinRecipe  # noqa: E402
+
 from hubmirror import HubMirror, Repo  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,9 +46,9 @@ def mirror(tiny_files):
 
 
 def files_under(folder: Path) -> dict[str, bytes]:
-    """Every file below ``folder`` except the resume cache, by relative path."""
+    """Every file below ``folder`` except the resume cache and git's own, by relative path."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*")
-            if p.is_file() and ".cache" not in p.relative_to(folder).parts}
+            if p.is_file() and not {".cache", ".git"} & set(p.relative_to(folder).parts)}
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 120,
@@ -75,3 +77,49 @@ def twin(role: str) -> Path:
             os.environ.pop("EXPLAINLAB_HOME", None)
         else:
             os.environ["EXPLAINLAB_HOME"] = saved
+
+
+class _ToyTwin(TwinRecipe):
+    """A real (tiny) classifier trained for a few steps: enough to test the store."""
+
+    role = "sst2"
+    model_class = "BertForSequenceClassification"
+    tokenizer_class = "none"
+    data = "random vectors"
+    can = ("separate two clusters",)
+    cannot = ("anything else",)
+    builds = 0
+
+    def train(self, folder):
+        import torch
+        from transformers import BertConfig, BertForSequenceClassification
+
+        from explainlab.zoo._train import batches, fit
+
+        type(self).builds += 1
+        config = BertConfig(vocab_size=20, hidden_size=16, num_hidden_layers=1,
+                            num_attention_heads=2, intermediate_size=16)
+        model = BertForSequenceClassification(config)
+        examples = [([1 + i % 5] * 4, 0) for i in range(20)] + [([10 + i % 5] * 4, 1)
+                                                               for i in range(20)]
+        stream = batches(examples, 8)
+
+        def next_batch(_):
+            chunk = next(stream)
+            return {"input_ids": torch.tensor([c[0] for c in chunk]),
+                    "labels": torch.tensor([c[1] for c in chunk])}
+
+        loss = fit(model, next_batch, steps=30, lr=1e-2, desc="toy")
+        model.save_pretrained(folder)
+        return {"final loss": round(loss, 4)}
+
+
+@pytest.fixture
+def toy(monkeypatch):
+    """The zoo with one twin: a toy recipe for ``sst2``, built under the per-test home."""
+    from explainlab.zoo import _registry
+
+    monkeypatch.setattr(_registry, "_RECIPES", {"sst2": _ToyTwin})
+    monkeypatch.setattr(_registry, "RECIPE_MODULES", ())
+    _ToyTwin.builds = 0
+    return _ToyTwin

@@ -236,3 +236,32 @@ def test_cli_resumes_after_a_killed_transfer(tmp_path):
     got = (tmp_path / "big" / "model.safetensors").read_bytes()
     assert hashlib.sha256(got).digest() == hashlib.sha256(big).digest()
     assert not part.exists()
+
+
+def test_pytorch_only_skips_other_frameworks_and_duplicate_weights(tmp_path):
+    names = ["config.json", "model.safetensors", "pytorch_model.bin", "tf_model.h5",
+             "rust_model.ot", "flax_model.msgpack", "onnx/model.onnx", "source.spm"]
+    with HubMirror({"org/many": Repo({n: n.encode() for n in names})}) as m:
+        target = download("org/many", local_dir=tmp_path / "many", endpoint=m.url,
+                          progress=False, pytorch_only=True)
+    assert set(files_under(target)) == {"config.json", "model.safetensors", "source.spm"}
+
+
+def test_pytorch_only_keeps_bin_weights_when_they_are_all_there_is(tmp_path):
+    files = {"config.json": b"{}", "pytorch_model.bin": b"w", "tf_model.h5": b"t"}
+    with HubMirror({"org/old": Repo(files)}) as m:
+        target = download("org/old", local_dir=tmp_path / "old", endpoint=m.url,
+                          progress=False, pytorch_only=True)
+    assert set(files_under(target)) == {"config.json", "pytorch_model.bin"}
+
+
+def test_resolve_through_a_mirror_returns_a_checked_local_copy(tmp_path, monkeypatch):
+    import explainlab
+
+    files = {"config.json": b"{}", "model.safetensors": b"weights", "tf_model.h5": b"t"}
+    with HubMirror({"Helsinki-NLP/opus-mt-zh-en": Repo(files)}) as m:
+        monkeypatch.setenv("HF_ENDPOINT", m.url)
+        local = explainlab.resolve("mt-zh-en", "hub")
+    assert local == str(tmp_path / "explainlab-home" / "downloads" / "Helsinki-NLP/opus-mt-zh-en")
+    assert set(files_under(tmp_path / "explainlab-home" / "downloads")) == {
+        "Helsinki-NLP/opus-mt-zh-en/config.json", "Helsinki-NLP/opus-mt-zh-en/model.safetensors"}

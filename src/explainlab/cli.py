@@ -1,4 +1,4 @@
-"""The ``explainlab`` command: ``download``, ``doctor``, ``zoo``."""
+"""The ``explainlab`` command: ``download``, ``doctor``, ``zoo``, ``mirror``."""
 
 from __future__ import annotations
 
@@ -41,7 +41,23 @@ def _parser() -> argparse.ArgumentParser:
     build = zoo_commands.add_parser("build", help="build twins (all if no role is given)")
     build.add_argument("roles", nargs="*", metavar="ROLE")
     build.add_argument("--force", action="store_true", help="rebuild even if cached")
+
+    mirror = commands.add_parser("mirror", help="serve the offline twins to a classroom")
+    mirror_commands = mirror.add_subparsers(dest="mirror_command", required=True,
+                                            metavar="ACTION")
+    served = mirror_commands.add_parser(
+        "serve", help="serve the twins under the real models' hub ids (olah, offline mode)")
+    served.add_argument("roles", nargs="*", metavar="ROLE", help="default: every twin")
+    served.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on; 0.0.0.0 for the whole classroom")
+    served.add_argument("--port", type=int, default=8090)
     return parser
+
+
+def _mirror(args: argparse.Namespace) -> int:
+    from .mirror import serve
+
+    return serve(args.roles or None, host=args.host, port=args.port)
 
 
 def _download(args: argparse.Namespace) -> int:
@@ -128,7 +144,8 @@ def _probe(endpoint: str, repo_id: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = {"download": _download, "doctor": _doctor, "zoo": _zoo}[args.command]
+    handler = {"download": _download, "doctor": _doctor, "zoo": _zoo,
+               "mirror": _mirror}[args.command]
     try:
         return handler(args)
     except ExplainLabError as exc:

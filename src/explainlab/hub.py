@@ -83,6 +83,7 @@ def download(
     retries: int = 5,
     wait: float = 1.0,
     progress: bool = True,
+    pytorch_only: bool = False,
 ) -> Path:
     """Download a repository (or part of it) into ``local_dir``, checked and resumable.
 
@@ -98,6 +99,8 @@ def download(
         retries: how many times to retry a request that failed with 429/5xx or a dropped connection.
         wait: first backoff in seconds; doubles after each retry.
         progress: show progress bars.
+        pytorch_only: skip what PyTorch ``from_pretrained`` does not read (TensorFlow,
+            Flax, Rust, ONNX weights; ``.bin`` weights when safetensors exist).
 
     Returns:
         The folder, ready for ``from_pretrained(folder)``.
@@ -119,6 +122,8 @@ def download(
                  endpoint=endpoint, what=f"{repo_type} {repo_id}", retries=retries, wait=wait)
     files = list(filter_repo_objects(info.siblings or [], allow_patterns=include,
                                      ignore_patterns=exclude, key=lambda s: s.rfilename))
+    if pytorch_only:
+        files = _pytorch_files(files)
     _check_paths(target, [s.rfilename for s in files])
     fetch = _Fetcher(repo_id=repo_id, repo_type=repo_type, endpoint=endpoint,
                      revision=info.sha or revision or "main", token=token, target=target,
@@ -181,6 +186,23 @@ def file_digest(path: Path, kind: str) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+NOT_FOR_PYTORCH = ("*.h5", "*.msgpack", "*.ot", "*.onnx", "*.onnx_data", "*.tflite", "*.gguf",
+                   "onnx/*", "openvino/*", "coreml/*", "tf_model*", "flax_model*")
+
+
+def _pytorch_files(files: list) -> list:
+    kept = list(filter_repo_objects(files, ignore_patterns=NOT_FOR_PYTORCH,
+                                    key=lambda s: s.rfilename))
+    if any(s.rfilename.endswith(".safetensors") for s in kept):
+        kept = [s for s in kept if not _is_bin_weights(s.rfilename)]
+    return kept
+
+
+def _is_bin_weights(name: str) -> bool:
+    base = PurePosixPath(name).name
+    return base.startswith("pytorch_model") and base.endswith((".bin", ".bin.index.json"))
 
 
 def _check_paths(target: Path, names: list[str]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import constants
 from .errors import UnknownRoleError
 from .notebook import check_profile
 
@@ -85,7 +86,9 @@ def resolve(role: str, profile: str | None = None, *, variant: str | None = None
             stands in for all variants of a role.
 
     Returns:
-        A hub id (profile ``hub``; downloads honour ``HF_ENDPOINT``) or the
+        A hub id (profile ``hub``), a local copy downloaded through the mirror
+        (profile ``hub`` with ``HF_ENDPOINT`` set: some mirrors, such as olah,
+        fail ``from_pretrained(hub_id)`` but serve every file), or the
         folder of the role's offline twin (profile ``offline``), built on first use.
     """
     entry = get_role(role)
@@ -94,7 +97,13 @@ def resolve(role: str, profile: str | None = None, *, variant: str | None = None
         known = ", ".join(entry.variants) or "none"
         raise UnknownRoleError(f"Role {role!r} has no variant {variant!r}; its variants: {known}.")
     if chosen == "hub":
-        return entry.variants[variant] if variant else entry.hub_id
+        hub_id = entry.variants[variant] if variant else entry.hub_id
+        if constants.HF_ENDPOINT:  # through a mirror: a checked, resumable local copy
+            from .hub import download
+
+            return str(download(hub_id, local_dir=constants.HOME / "downloads" / hub_id,
+                                endpoint=constants.HF_ENDPOINT, pytorch_only=True))
+        return hub_id
     from .zoo import twin_path
 
     return str(twin_path(role))

@@ -7,50 +7,10 @@ import json
 import pytest
 import torch
 from safetensors.torch import load_file
-from transformers import BertConfig, BertForSequenceClassification
 
 from explainlab import zoo
 from explainlab.errors import TwinUnavailableError, UnknownRoleError
-from explainlab.zoo import _registry, _store
-from explainlab.zoo._train import batches, fit
-
-
-class _ToyTwin(zoo.TwinRecipe):
-    """A real (tiny) classifier trained for a few steps: enough to test the store."""
-
-    role = "sst2"
-    model_class = "BertForSequenceClassification"
-    tokenizer_class = "none"
-    data = "random vectors"
-    can = ("separate two clusters",)
-    cannot = ("anything else",)
-    builds = 0
-
-    def train(self, folder):
-        type(self).builds += 1
-        config = BertConfig(vocab_size=20, hidden_size=16, num_hidden_layers=1,
-                            num_attention_heads=2, intermediate_size=16)
-        model = BertForSequenceClassification(config)
-        examples = [([1 + i % 5] * 4, 0) for i in range(20)] + [([10 + i % 5] * 4, 1)
-                                                               for i in range(20)]
-        stream = batches(examples, 8)
-
-        def next_batch(_):
-            chunk = next(stream)
-            return {"input_ids": torch.tensor([c[0] for c in chunk]),
-                    "labels": torch.tensor([c[1] for c in chunk])}
-
-        loss = fit(model, next_batch, steps=30, lr=1e-2, desc="toy")
-        model.save_pretrained(folder)
-        return {"final loss": round(loss, 4)}
-
-
-@pytest.fixture
-def toy(monkeypatch):
-    monkeypatch.setattr(_registry, "_RECIPES", {"sst2": _ToyTwin})
-    monkeypatch.setattr(_registry, "RECIPE_MODULES", ())
-    _ToyTwin.builds = 0
-    return _ToyTwin
+from explainlab.zoo import _store
 
 
 def test_build_caches_and_writes_card(toy):

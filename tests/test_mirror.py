@@ -1,0 +1,71 @@
+"""`explainlab mirror serve`: twins through olah; resolve() and from_pretrained via HF_ENDPOINT."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import explainlab
+from explainlab import mirror, zoo
+
+from conftest import files_under
+
+HUB_ID = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_prepare_lays_out_git_repos_under_hub_ids(toy, tmp_path):
+    root = mirror.prepare(root=tmp_path / "m")
+    repo = root / "mirrors" / "models" / HUB_ID
+    assert files_under(repo) == files_under(zoo.twin_path("sst2"))
+    log = subprocess.run(["git", "log", "--format=%s"], cwd=repo, capture_output=True,
+                         text=True, check=True).stdout
+    assert log.strip() == "Offline twin for sst2"
+    head = (repo / ".git" / "HEAD").stat().st_mtime_ns
+    mirror.prepare(root=root)  # unchanged twin: the repository is left alone
+    assert (repo / ".git" / "HEAD").stat().st_mtime_ns == head
+
+
+@pytest.mark.slow
+def test_classroom_mirror_end_to_end(toy, tmp_path, monkeypatch):
+    root = mirror.prepare(root=tmp_path / "m")
+    port = _free_port()
+    config = mirror.olah_config(root, host="127.0.0.1", port=port)
+    olah = str(__import__("pathlib").Path(sys.executable).parent / "olah-cli")
+    server = subprocess.Popen([olah, "-c", str(config)], cwd=root, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+        monkeypatch.setenv("EXPLAINLAB_PROFILE", "hub")
+        local = explainlab.resolve("sst2")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert local.endswith(HUB_ID)
+    twin = zoo.twin_path("sst2")
+    served = load_file(f"{local}/model.safetensors")
+    built = load_file(twin / "model.safetensors")
+    assert all(torch.equal(served[k], built[k]) for k in built)
+
+    from transformers import BertForSequenceClassification
+
+    model = BertForSequenceClassification.from_pretrained(local)
+    assert model.config.num_labels == 2
