@@ -60,6 +60,7 @@ def build(role: str, *, force: bool = False) -> Path:
         if (folder / MANIFEST).is_file() and not force:
             return folder
         work = Path(tempfile.mkdtemp(prefix=f".{role}-", dir=folder.parent))
+        work.chmod(0o755)  # mkdtemp's 0700 would hide the twin from other users (a mirror)
         try:
             started = time.perf_counter()
             with _deterministic():
