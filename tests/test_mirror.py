@@ -26,20 +26,37 @@ def _free_port() -> int:
 
 
 def test_prepare_lays_out_git_repos_under_hub_ids(toy, tmp_path):
-    root = mirror.prepare(root=tmp_path / "m")
+    root = mirror.prepare(mirror.twin_sources(), root=tmp_path / "m")
     repo = root / "mirrors" / "models" / HUB_ID
     assert files_under(repo) == files_under(zoo.twin_path("sst2"))
     log = subprocess.run(["git", "log", "--format=%s"], cwd=repo, capture_output=True,
                          text=True, check=True).stdout
-    assert log.strip() == "Offline twin for sst2"
-    head = (repo / ".git" / "HEAD").stat().st_mtime_ns
-    mirror.prepare(root=root)  # unchanged twin: the repository is left alone
-    assert (repo / ".git" / "HEAD").stat().st_mtime_ns == head
+    assert log.strip().startswith(f"{HUB_ID} from sst2-")
+    head = (repo / ".git" / "index").stat().st_mtime_ns
+    mirror.prepare(mirror.twin_sources(), root=root)  # unchanged: the repository is left alone
+    assert (repo / ".git" / "index").stat().st_mtime_ns == head
+    zoo.build("sst2", force=True)  # a rebuilt twin is committed again
+    mirror.prepare(mirror.twin_sources(), root=root)
+    assert (repo / ".git" / "index").stat().st_mtime_ns != head
+
+
+def test_downloaded_folders_are_served_under_their_ids(tmp_path):
+    downloads = tmp_path / "downloads"
+    (downloads / "org" / "model" / ".cache").mkdir(parents=True)
+    (downloads / "org" / "model" / "config.json").write_text("{}")
+    (downloads / "org" / "model" / ".cache" / "x.part").write_text("partial")
+    sources = mirror.folder_sources(downloads)
+    assert sources == {"org/model": downloads / "org" / "model"}
+    root = mirror.prepare(sources, root=tmp_path / "m")
+    assert files_under(root / "mirrors" / "models" / "org" / "model") == {"config.json": b"{}"}
+    assert not (root / "mirrors" / "models" / "org" / "model" / ".cache").exists()
+    with pytest.raises(FileNotFoundError, match="ORG/NAME"):
+        mirror.folder_sources(tmp_path / "empty")
 
 
 @pytest.mark.slow
 def test_classroom_mirror_end_to_end(toy, tmp_path, monkeypatch):
-    root = mirror.prepare(root=tmp_path / "m")
+    root = mirror.prepare(mirror.twin_sources(), root=tmp_path / "m")
     port = _free_port()
     config = mirror.olah_config(root, host="127.0.0.1", port=port)
     olah = str(__import__("pathlib").Path(sys.executable).parent / "olah-cli")

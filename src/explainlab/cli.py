@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
+from pathlib import Path
 
 from . import constants
 from .errors import ExplainLabError, RepoNotFoundError
@@ -46,8 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     mirror_commands = mirror.add_subparsers(dest="mirror_command", required=True,
                                             metavar="ACTION")
     served = mirror_commands.add_parser(
-        "serve", help="serve the twins under the real models' hub ids (olah, offline mode)")
-    served.add_argument("roles", nargs="*", metavar="ROLE", help="default: every twin")
+        "serve", help="serve downloaded models, or the twins, to a classroom (olah, offline)")
+    served.add_argument("roles", nargs="*", metavar="ROLE",
+                        help="twins to serve under their real models' hub ids (default: all)")
+    served.add_argument("--downloads", metavar="DIR", nargs="?", const="",
+                        help="serve the ORG/NAME repositories under DIR instead of twins "
+                        "(default DIR: $EXPLAINLAB_HOME/downloads)")
     served.add_argument("--host", default="127.0.0.1",
                         help="address to listen on; 0.0.0.0 for the whole classroom")
     served.add_argument("--port", type=int, default=8090)
@@ -55,9 +60,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _mirror(args: argparse.Namespace) -> int:
-    from .mirror import serve
+    from .mirror import folder_sources, serve, twin_sources
 
-    return serve(args.roles or None, host=args.host, port=args.port)
+    if args.downloads is not None:
+        sources = folder_sources(Path(args.downloads or constants.HOME / "downloads"))
+    else:
+        sources = twin_sources(args.roles or None)
+    return serve(sources, host=args.host, port=args.port)
 
 
 def _download(args: argparse.Namespace) -> int:
@@ -148,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
                "mirror": _mirror}[args.command]
     try:
         return handler(args)
-    except ExplainLabError as exc:
+    except (ExplainLabError, FileNotFoundError) as exc:
         print(f"explainlab: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
