@@ -11,6 +11,8 @@ TORCH_SPEC ?= torch==2.13.0
 PROFILE ?= $(or $(EXPLAINLAB_PROFILE),offline)
 export EXPLAINLAB_PROFILE := $(PROFILE)
 export NO_MKDOCS_2_WARNING := 1
+# Idle OpenMP threads sleep instead of spinning: builds stay fast when jobs share the CPU.
+export OMP_WAIT_POLICY := PASSIVE
 INSTALLED := $(VENV)/.installed
 
 .PHONY: site test serve install twins lint clean
