@@ -89,7 +89,7 @@ def _download(args: argparse.Namespace) -> int:
 
 
 def _doctor(_: argparse.Namespace) -> int:
-    from .models import resolve
+    from .models import get_role
     from .notebook import check_profile, ipython_patch_needed, package_version, pick_device
 
     rows = [("python", platform.python_version())]
@@ -108,7 +108,7 @@ def _doctor(_: argparse.Namespace) -> int:
                  else "not needed"))
     endpoint = constants.HF_ENDPOINT or constants.DEFAULT_ENDPOINT
     rows.append(("endpoint", f"{endpoint} ({'mirror' if constants.HF_ENDPOINT else 'hub'})"))
-    rows.append(("endpoint answers", _probe(endpoint, resolve("mt-zh-en", "hub"))))
+    rows.append(("endpoint answers", _probe(endpoint, get_role("mt-zh-en").hub_id)))
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
