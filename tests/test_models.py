@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import explainlab
@@ -27,10 +29,12 @@ def test_hub_profile_gives_hub_ids(role, hub_id):
     assert explainlab.resolve(role, "hub") == hub_id
 
 
-def test_profile_comes_from_the_environment(monkeypatch):
+def test_profile_comes_from_the_environment(monkeypatch, toy):
     monkeypatch.setenv("EXPLAINLAB_PROFILE", "hub")
-    assert explainlab.resolve("vit") == "google/vit-base-patch16-224"
+    assert explainlab.resolve("sst2").endswith("/distilbert-base-uncased-finetuned-sst-2-english")
     monkeypatch.setenv("EXPLAINLAB_PROFILE", "offline")
+    folder = Path(explainlab.resolve("sst2"))
+    assert (folder / "twin.json").is_file() and toy.builds == 1
     with pytest.raises(TwinUnavailableError, match="EXPLAINLAB_PROFILE=hub"):
         explainlab.resolve("vit")
 
