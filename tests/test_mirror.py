@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -23,6 +25,23 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _port_open(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def _wait_for_port(port: int, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while not _port_open(port):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
 
 
 def test_prepare_lays_out_git_repos_under_hub_ids(toy, tmp_path):
@@ -63,13 +82,7 @@ def test_classroom_mirror_end_to_end(toy, tmp_path, monkeypatch):
     server = subprocess.Popen([olah, "-c", str(config)], cwd=root, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+        assert _wait_for_port(port), "olah did not start"
         monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
         monkeypatch.setenv("EXPLAINLAB_PROFILE", "hub")
         local = explainlab.resolve("sst2")
@@ -86,3 +99,23 @@ def test_classroom_mirror_end_to_end(toy, tmp_path, monkeypatch):
 
     model = BertForSequenceClassification.from_pretrained(local)
     assert model.config.num_labels == 2
+
+
+def test_serve_stops_olah_on_sigterm(tmp_path):
+    downloads = tmp_path / "downloads"
+    (downloads / "org" / "model").mkdir(parents=True)
+    (downloads / "org" / "model" / "config.json").write_text("{}")
+    port = _free_port()
+    env = {**os.environ, "EXPLAINLAB_HOME": str(tmp_path / "home")}
+    cli = subprocess.Popen([sys.executable, "-m", "explainlab.cli", "mirror", "serve",
+                            "--downloads", str(downloads), "--port", str(port)], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert _wait_for_port(port), "olah did not start"
+    finally:
+        cli.send_signal(signal.SIGTERM)
+        cli.wait(timeout=30)
+    deadline = time.monotonic() + 15
+    while _port_open(port) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _port_open(port), "olah kept serving after `mirror serve` was terminated"

@@ -58,3 +58,19 @@ def test_unknown_role_lists_the_valid_ones():
 def test_unknown_profile():
     with pytest.raises(UnknownProfileError):
         explainlab.resolve("lm", "cloud")
+
+
+def test_named_files_come_as_a_folder_through_a_mirror(monkeypatch, tiny_files):
+    from hubmirror import HubMirror, Repo
+
+    files = {**tiny_files, "pytorch_model.bin": b"old weights" * 100, "vocab.txt": b"[PAD]\n"}
+    with HubMirror({"google-bert/bert-base-uncased": Repo(files)}) as server:
+        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        whole = Path(explainlab.resolve("bert-neuron", "hub"))
+        # Without named files a mirror copy is PyTorch-only: safetensors, no duplicate .bin.
+        assert (whole / "model.safetensors").is_file()
+        assert not (whole / "pytorch_model.bin").exists()
+        named = Path(explainlab.resolve("bert-neuron", "hub",
+                                        files=["config.json", "vocab.txt", "pytorch_model.bin"]))
+    assert (named / "pytorch_model.bin").read_bytes() == files["pytorch_model.bin"]
+    assert (named / "vocab.txt").read_bytes() == b"[PAD]\n"

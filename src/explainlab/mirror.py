@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -105,4 +106,14 @@ def serve(sources: dict[str, Path], *, host: str = "127.0.0.1", port: int = 8090
     print(f"Serving {len(sources)} repositories at http://{host}:{port} "
           f"(students: export HF_ENDPOINT=http://<this machine's address>:{port}); "
           "Ctrl+C to stop.", flush=True)
-    return subprocess.call([olah, "-c", str(config)], cwd=root)
+    server = subprocess.Popen([olah, "-c", str(config)], cwd=root)
+    # A SIGTERM to this process (a teacher's `kill`, a service manager) stops olah too;
+    # Ctrl+C reaches olah directly, through the terminal's process group.
+    previous = signal.signal(signal.SIGTERM, lambda *_: server.terminate())
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        server.terminate()
+        return server.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -7,6 +7,7 @@ and gets a hub id (profile ``hub``) or the folder of an offline twin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from . import constants
@@ -76,7 +77,8 @@ def get_role(name: str) -> Role:
         ) from None
 
 
-def resolve(role: str, profile: str | None = None, *, variant: str | None = None) -> str:
+def resolve(role: str, profile: str | None = None, *, variant: str | None = None,
+            files: Sequence[str] | None = None) -> str:
     """What ``from_pretrained`` should load for ``role`` in the active profile.
 
     Args:
@@ -84,6 +86,10 @@ def resolve(role: str, profile: str | None = None, *, variant: str | None = None
         profile: ``"hub"`` or ``"offline"``; defaults to ``EXPLAINLAB_PROFILE``.
         variant: a named variant of the role, e.g. ``"xl"`` for ``lm-gpt2``; one twin
             stands in for all variants of a role.
+        files: on the hub profile, download exactly these files (glob patterns) and
+            return the folder, even without a mirror: for loaders that need a local
+            folder with particular files, such as BertViz's neuron view
+            (lesson 04_bertviz_attention). The offline twin folder has them already.
 
     Returns:
         A hub id (profile ``hub``), a local copy downloaded through the mirror
@@ -98,12 +104,15 @@ def resolve(role: str, profile: str | None = None, *, variant: str | None = None
         raise UnknownRoleError(f"Role {role!r} has no variant {variant!r}; its variants: {known}.")
     if chosen == "hub":
         hub_id = entry.variants[variant] if variant else entry.hub_id
-        if constants.HF_ENDPOINT:  # through a mirror: a checked, resumable local copy
-            from .hub import download
+        if files is None and not constants.HF_ENDPOINT:
+            return hub_id
+        from .hub import download
 
-            return str(download(hub_id, local_dir=constants.HOME / "downloads" / hub_id,
-                                endpoint=constants.HF_ENDPOINT, pytorch_only=True))
-        return hub_id
+        # Through a mirror (some, such as olah, fail from_pretrained(hub_id) but serve
+        # every file) or for named files: a checked, resumable local copy.
+        return str(download(hub_id, local_dir=constants.HOME / "downloads" / hub_id,
+                            endpoint=constants.HF_ENDPOINT, include=files,
+                            pytorch_only=files is None))
     from .zoo import twin_path
 
     return str(twin_path(role))
