@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 import subprocess
 import sys
 
@@ -117,3 +118,20 @@ def test_unknown_profile_is_a_value_error(monkeypatch):
 def test_gpu_machine_gets_cuda():
     session = explainlab.setup(quiet=True)
     assert session.device == "cuda" and session.device_map == {"": "cuda"}
+
+
+def test_setup_makes_inseq_heatmap_colours_valid_css():
+    import numpy
+    from inseq.utils.viz_utils import get_color
+    from matplotlib import colormaps
+
+    saved = numpy.get_printoptions()
+    try:
+        score = numpy.float64(0.5)
+        numpy.set_printoptions(legacy=False)
+        assert "np.float64" in get_color(score, 0.0, 1.0, colormaps["Reds"])
+        explainlab.setup(quiet=True)
+        colour = get_color(score, 0.0, 1.0, colormaps["Reds"])
+        assert re.fullmatch(r"rgba\((\d+\.\d+, ){3}\d+\.\d+\)", colour), colour
+    finally:
+        numpy.set_printoptions(**saved)

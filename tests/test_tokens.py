@@ -88,6 +88,12 @@ def test_bytelevel_spaces_newlines_and_specials(bytelevel):
     assert not any("Ġ" in t or "Ċ" in t for t in cleaned)
 
 
+def test_contrastive_labels_are_cleaned_on_both_sides(bytelevel):
+    london, paris, beijing = ("".join(bytelevel.tokenize(w)) for w in (" London", " Paris", "北"))
+    labels = [f"{london} → {paris}", f"{beijing} → {beijing}", paris]
+    assert clean_tokens(labels, bytelevel) == ["London → Paris", "北 → 北", "Paris"]
+
+
 def test_sentencepiece(sentencepiece):
     pieces = sentencepiece.encode("我喜欢机器学习", out_type=str)
     assert any("▁" in p for p in pieces)

@@ -39,6 +39,19 @@ def patch_ipython() -> bool:
     return True
 
 
+def plain_numpy_scalars() -> None:
+    """Print NumPy scalars as ``178.0``, not ``np.float64(178.0)`` (NumPy >= 2).
+
+    Inseq 0.7 writes heatmap colours as ``"rgba" + str(tuple)``; with NumPy 2's
+    scalar repr that is invalid CSS and ``show()`` draws uncoloured cells.
+    Called by ``setup()`` (lesson 01).
+    """
+    import numpy
+
+    if int(numpy.__version__.split(".")[0]) >= 2:
+        numpy.set_printoptions(legacy="1.25")
+
+
 def ipython_patch_needed() -> bool:
     """Whether this IPython lacks ``IPython.core.display.display`` (our own patch aside)."""
     try:
@@ -152,6 +165,7 @@ def setup(*, seed: int | None = None, device: str | None = None, profile: str | 
     ``huggingface_hub`` and Xet is turned off (see ``configure_endpoint``).
     """
     patched = patch_ipython()
+    plain_numpy_scalars()
     endpoint = None
     if constants.HF_ENDPOINT:
         from .hub import configure_endpoint

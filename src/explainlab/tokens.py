@@ -14,6 +14,7 @@ from functools import lru_cache
 
 SPIECE_MARK = "▁"
 WORDPIECE_MARK = "##"
+CONTRAST_ARROW = " → "  # Inseq labels a contrastive step "contrast → target"
 _SPECIAL = re.compile(r"^(<\|[^|]*\|>|<[^<>\s]{1,40}>|\[[A-Z_]{2,12}\])$")
 # Checked in order: DeBERTa v2 is SentencePiece, DeBERTa v1 byte-level BPE.
 _FAMILY_BY_CLASS = (
@@ -116,6 +117,7 @@ def clean_tokens(tokens: Iterable[str], tokenizer=None) -> list[str]:
       split over two tokens -> ``我(1/2)``, ``我(2/2)``;
     - WordPiece ``##ing`` -> ``ing``;
     - a token that is only whitespace becomes visible (``␣``, ``\\n``).
+    - Inseq's contrastive labels ``ĠLondon → ĠParis`` -> ``London → Paris``.
 
     Args:
         tokens: token strings as the tokenizer produced them.
@@ -125,6 +127,10 @@ def clean_tokens(tokens: Iterable[str], tokenizer=None) -> list[str]:
         A list of the same length as ``tokens``.
     """
     tokens = [str(t) for t in tokens]
+    if any(CONTRAST_ARROW in t for t in tokens):  # Inseq's "contrast → target" labels
+        parts = [t.split(CONTRAST_ARROW) for t in tokens]
+        flat = iter(clean_tokens([piece for pieces in parts for piece in pieces], tokenizer))
+        return [CONTRAST_ARROW.join(next(flat) for _ in pieces) for pieces in parts]
     specials = _specials(tokenizer)
     keep = [t in specials or bool(_SPECIAL.match(t)) for t in tokens]
     family = _family([t for t, k in zip(tokens, keep, strict=True) if not k], tokenizer)
