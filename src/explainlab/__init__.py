@@ -1,5 +1,7 @@
 """ExplainLab: the companion package of the course on explaining transformer models."""
 
+import importlib
+
 from .hub import configure_endpoint, download
 from .models import list_roles, resolve
 from .notebook import patch_ipython, setup
@@ -15,3 +17,13 @@ __all__ = [
     "resolve",
     "setup",
 ]
+
+# Submodules that lessons reach as attributes after a plain `import explainlab`
+# (`explainlab.homework.check(...)`), imported on first use (PEP 562).
+_LAZY_SUBMODULES = ("explain", "homework")
+
+
+def __getattr__(name: str):
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -52,3 +52,49 @@ class UnsafePathError(ExplainLabError, ValueError):
 
 class ChecksumMismatchError(ExplainLabError, OSError):
     """A downloaded file's bytes do not match the checksum in the listing."""
+
+
+class LessonExecutionError(ExplainLabError, RuntimeError):
+    """A lesson cell raised an error or ran out of time; the message shows the cell."""
+
+
+# Explainers (explainlab.explain, lesson 03_classification_explainers)
+
+
+class UnknownExplainerError(ExplainLabError, KeyError):
+    """An explainer name that the registry does not know; the message lists the known ones."""
+
+
+class UnknownLabelError(ExplainLabError, KeyError):
+    """A ``class_name`` that the model does not have; the message lists its labels."""
+
+
+class LabelIndexError(ExplainLabError, IndexError):
+    """An ``index`` outside the model's outputs."""
+
+
+class EmptyInputError(ExplainLabError, ValueError):
+    """An empty (or whitespace-only) text, question or label list."""
+
+
+class NoEntailmentLabelError(ExplainLabError, ValueError):
+    """Zero-shot needs an NLI model with an ``entailment`` label; this one has none."""
+
+
+class AttributionTypeNotSupportedError(ExplainLabError, ValueError):
+    """An ``attribution_type`` the explainer does not implement."""
+
+
+class AttributionsNotCalculatedError(ExplainLabError, ValueError):
+    """Results were asked for before the explainer was called on an input."""
+
+
+class TextTruncatedWarning(ExplainLabError, UserWarning):
+    """A text longer than the model accepts was cut; the message says how many tokens went."""
+
+
+# Homework (explainlab.homework, lesson 05_homework)
+
+
+class UnknownQuestionError(ExplainLabError, KeyError):
+    """A homework question id that the registry does not know; the message lists the ids."""
