@@ -14,8 +14,11 @@ export NO_MKDOCS_2_WARNING := 1
 # Idle OpenMP threads sleep instead of spinning: builds stay fast when jobs share the CPU.
 export OMP_WAIT_POLICY := PASSIVE
 INSTALLED := $(VENV)/.installed
+# Browser libraries the site serves itself (RequireJS, d3, jQuery for BertViz; MathJax),
+# pinned in docs/vendor/package-lock.json and installed with npm.
+VENDOR := docs/vendor/node_modules/.package-lock.json
 
-.PHONY: site test serve install twins lint clean
+.PHONY: site test serve install twins lessons vendor chromium lint clean
 
 $(INSTALLED): pyproject.toml Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,13 +35,28 @@ twins: $(INSTALLED)
 	$(PY) -m explainlab.cli zoo build
 	$(PY) -m explainlab.cli zoo list
 
-site: twins
+$(VENDOR): docs/vendor/package.json docs/vendor/package-lock.json
+	cd docs/vendor && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+vendor: $(VENDOR)
+
+# Every lesson of both languages executed with $(PROFILE), cached by content under
+# EXPLAINLAB_HOME/lessons; the site's hook (docs/hooks/explainlab_site.py) reads the cache.
+lessons: twins
+	$(PY) -m explainlab.lessons run --profile $(PROFILE)
+
+site: lessons $(VENDOR)
 	$(VENV)/bin/mkdocs build --strict --quiet --config-file mkdocs.yml
 	$(VENV)/bin/mkdocs build --strict --quiet --config-file mkdocs.zh.yml
 	@echo "site/ is ready (English at site/, Chinese at site/zh/); \`make serve\` to look at it."
 
-test: twins
-	$(VENV)/bin/ruff check src tests
+# Debian's chromium (and a CJK font) for the browser tests, installed only when missing.
+chromium:
+	@bash scripts/ensure-chromium.sh
+
+test: twins $(VENDOR) chromium
+	$(VENV)/bin/ruff check src tests docs/hooks benchmarks
 	$(PY) -m pytest
 
 serve: site
