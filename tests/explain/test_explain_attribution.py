@@ -74,6 +74,47 @@ def test_shared_path_equals_captum_per_target(tokenizer, embedding_type):
         torch.testing.assert_close(result.delta, captum.delta, atol=1e-6, rtol=1e-4)
 
 
+@pytest.mark.parametrize("embedding_type", [0, 2])
+def test_path_lig_equals_captum_on_a_padded_batch(tokenizer, embedding_type):
+    """Examples of different lengths (padded), each towards its own target, in one pass."""
+    model = _bert()
+    encoded = _attribution.encode(model, tokenizer, ["i love you , i like the film .", "i hate"],
+                                  ["you hate the film", "the film , you like"], reference_id=0)
+    assert not encoded.attention_mask.bool().all()  # there is padding
+    layer, used = _attribution.embedding_layer(model, embedding_type)
+    path = _attribution.path_inputs(model, encoded, used)
+    forward = _attribution.ModelScores(model, path.names,
+                                       lambda out: torch.softmax(out.logits, -1))
+    captum = _attribution.captum_lig(forward, layer, path, [3, 1], n_steps=20,
+                                     internal_batch_size=None)
+    ours = _attribution.path_lig(forward, layer, path, [3, 1], n_steps=20,
+                                 internal_batch_size=None)
+    chunked = _attribution.path_lig(forward, layer, path, [3, 1], n_steps=20,
+                                    internal_batch_size=14)  # 7 steps of 2 rows per pass
+    assert captum.per_token.shape == ours.per_token.shape == (2, encoded.input_ids.shape[1])
+    assert captum.per_token.abs().max() > 1e-4
+    for result in (ours, chunked):
+        torch.testing.assert_close(result.per_token, captum.per_token, atol=1e-6, rtol=1e-5)
+        torch.testing.assert_close(result.delta, captum.delta, atol=1e-6, rtol=1e-4)
+    with pytest.raises(ValueError, match="2 targets for 1 examples"):
+        _attribution.path_lig(forward, layer, _attribution.path_inputs(
+            model, encoded.row(0), used), [3, 1], n_steps=4, internal_batch_size=None)
+
+
+def test_explainers_work_under_no_grad(tokenizer):
+    """A user's ``torch.no_grad()`` must not break the path (it needs gradients)."""
+    from explainlab.explain import SequenceClassificationExplainer
+
+    model = _bert()
+    expected = SequenceClassificationExplainer(model, tokenizer)("i love the film", n_steps=8)
+    multilabel = MultiLabelClassificationExplainer(model, tokenizer)
+    labels = multilabel("i love the film", n_steps=8)
+    with torch.no_grad():
+        assert SequenceClassificationExplainer(model, tokenizer)("i love the film",
+                                                                 n_steps=8) == expected
+        assert multilabel("i love the film", n_steps=8) == labels
+
+
 def test_multilabel_batched_equals_per_label(tokenizer):
     explainer = MultiLabelClassificationExplainer(_bert(), tokenizer)
     batched = explainer("I love you, I like the film.", n_steps=16)

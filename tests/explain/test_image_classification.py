@@ -81,6 +81,41 @@ def test_noise_tunnel_is_the_default_and_reproducible(vit, red_circle):
         explainer(red_circle[0], noise_tunnel_type="blur")
 
 
+@pytest.mark.parametrize("nt_type", ["smoothgrad", "smoothgrad_sq", "vargrad"])
+def test_noise_tunnel_equals_captums(vit, red_circle, nt_type):
+    """The unrolled noise tunnel draws Captum's noise and gives NoiseTunnel's numbers; the
+    convergence delta, computed on request, is NoiseTunnel's too."""
+    from captum.attr import IntegratedGradients, NoiseTunnel
+
+    model, processor = vit
+    explainer = ImageClassificationExplainer(model, processor)
+    ours = explainer(red_circle[0], noise_tunnel_type=nt_type, seed=5)
+    assert explainer.delta is None  # not computed until asked for
+    pixels = processor(images=red_circle[0], return_tensors="pt")["pixel_values"]
+    with torch.random.fork_rng():
+        torch.manual_seed(5)
+        expected, delta = NoiseTunnel(IntegratedGradients(
+            lambda x: model(pixel_values=x).logits)).attribute(
+            pixels, nt_samples=10, nt_type=nt_type, target=explainer.selected_index, n_steps=5,
+            return_convergence_delta=True)
+    np.testing.assert_allclose(ours, expected.numpy(), atol=1e-6)
+    np.testing.assert_allclose(explainer.convergence_delta, delta.numpy(), atol=1e-5)
+
+
+def test_ig_equals_captums_even_under_no_grad(vit, red_circle):
+    from captum.attr import IntegratedGradients
+
+    model, processor = vit
+    explainer = ImageClassificationExplainer(model, processor, attribution_type="IG")
+    with torch.no_grad():  # the explainer turns gradients on where it needs them
+        ours = explainer(red_circle[0], n_steps=20, internal_batch_size=7)
+    pixels = processor(images=red_circle[0], return_tensors="pt")["pixel_values"]
+    expected, delta = IntegratedGradients(lambda x: model(pixel_values=x).logits).attribute(
+        pixels, target=explainer.selected_index, n_steps=20, return_convergence_delta=True)
+    np.testing.assert_allclose(ours, expected.numpy(), atol=1e-6)
+    assert explainer.convergence_delta == pytest.approx(float(delta), abs=1e-5)
+
+
 def test_class_name_and_index(vit, red_circle):
     explainer = ImageClassificationExplainer(*vit, attribution_type="IG")
     explainer(red_circle[0], class_name="blue square", n_steps=8)

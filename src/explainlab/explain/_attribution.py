@@ -1,11 +1,16 @@
-"""Layer integrated gradients for the explainers: inputs, baselines, and the two ways to run it.
+"""Layer integrated gradients for the explainers: inputs, baselines, and the ways to run it.
 
-- ``captum_lig``: Captum's ``LayerIntegratedGradients``, one target per example (a batch of
-  examples, each with its own target, is one call).
+- ``path_lig``: a batch of examples, each towards its own target (a sentence, a pair, the
+  hypotheses of zero-shot classification). One forward pass records the layer's output for
+  the inputs and the baselines (and the scores at both ends, for the convergence delta);
+  the interpolation path then goes through the model once, and one backward pass gives
+  every example its gradients.
 - ``shared_path_lig``: one example, many targets (every label of a multi-label model, the
-  start and end of an answer, every entity token). The interpolation path goes through the
-  model once; each target then costs one backward pass. It computes what ``captum_lig``
-  computes target by target (same Gauss-Legendre steps, same formula); the tests check it.
+  start and end of an answer, every entity token). The path goes through the model once;
+  each target then costs one backward pass.
+- ``captum_lig``: Captum's ``LayerIntegratedGradients``, one target per example; what the
+  other two must reproduce (same Gauss-Legendre steps, same formula; the tests check it),
+  and what ``batch_labels=False`` runs.
 
 Introduced in lesson 03_classification_explainers.
 """
@@ -269,32 +274,74 @@ def shared_path_lig(forward: ModelScores, layer, path: PathInputs, targets: Sequ
     """
     if path.inputs[0].shape[0] != 1:
         raise ValueError("shared_path_lig explains one example at a time.")
+    result = _integrate(forward, layer, path, [[t] for t in targets], n_steps=n_steps,
+                        internal_batch_size=internal_batch_size)
+    return Attributions(result.per_token[:, 0], result.delta[:, 0])
+
+
+def path_lig(forward: ModelScores, layer, path: PathInputs, targets: Sequence[int], *,
+             n_steps: int, internal_batch_size: int | None) -> Attributions:
+    """Layer integrated gradients of example ``i`` of the batch towards ``targets[i]``.
+
+    What ``captum_lig`` computes, with less work around the path: the forward pass that
+    records the layer's outputs also gives the scores at both ends of the path, so the
+    convergence delta costs no extra pass, and ``internal_batch_size`` (rows per forward
+    pass, as in Captum) splits the path the same way.
+    """
     targets = list(targets)
+    if len(targets) != path.inputs[0].shape[0]:
+        raise ValueError(f"{len(targets)} targets for {path.inputs[0].shape[0]} examples.")
+    result = _integrate(forward, layer, path, [targets], n_steps=n_steps,
+                        internal_batch_size=internal_batch_size)
+    return Attributions(result.per_token[0], result.delta[0])
+
+
+def _integrate(forward: ModelScores, layer, path: PathInputs, target_sets: list[list[int]],
+               *, n_steps: int, internal_batch_size: int | None) -> Attributions:
+    """Shared by ``path_lig`` and ``shared_path_lig``: ``target_sets[j][b]`` is example
+    ``b``'s target in backward pass ``j``. Returns ``per_token`` (J, B, L), ``delta`` (J, B).
+
+    The rows of a chunk are ordered step by step, each step holding the whole batch (as in
+    Captum); an example's score depends only on its own rows, so the gradient of the sum
+    over the batch gives each example its own gradient.
+    """
+    batch = path.inputs[0].shape[0]
     seen = []
     with torch.no_grad(), _hook(layer, lambda module, args, output: seen.append(output)):
         ends = forward(*[torch.cat([i, b]) for i, b in zip(path.inputs, path.baselines,
                                                              strict=True)],
-                       path.attention_mask.expand(2, -1))
+                       torch.cat([path.attention_mask, path.attention_mask]))
     activations = seen[0]
-    x, x0 = activations[0:1], activations[1:2]
+    x, x0 = activations[:batch], activations[batch:]
     alphas, weights = gauss_legendre(n_steps, x.device)
-    chunk = internal_batch_size or n_steps
-    total = torch.zeros((len(targets), *x.shape[1:]), dtype=x.dtype, device=x.device)
-    for start in range(0, n_steps, chunk):
-        a, w = alphas[start : start + chunk], weights[start : start + chunk]
-        scaled = torch.cat([x0 + alpha * (x - x0) for alpha in a]).requires_grad_()
+    steps = max(1, (internal_batch_size or n_steps * batch) // batch)
+    chosen = [torch.tensor(targets, device=x.device) for targets in target_sets]
+    total = torch.zeros((len(target_sets), *x.shape), dtype=x.dtype, device=x.device)
+    for start in range(0, n_steps, steps):
+        a, w = alphas[start : start + steps], weights[start : start + steps]
         size = len(a)
-        with _hook(layer, _returning(scaled)):
-            scores = forward(*[t.expand(size, *t.shape[1:]) for t in path.inputs],
-                             path.attention_mask.expand(size, -1))
-        for j, target in enumerate(targets):
-            (grad,) = torch.autograd.grad(scores[:, target].sum(), scaled,
-                                          retain_graph=j < len(targets) - 1)
-            total[j] += (grad * w.view(-1, *[1] * (grad.dim() - 1))).sum(0)
-    attributions = total * (x - x0)
-    per_token = attributions.sum(-1).detach()
-    delta = per_token.sum(-1) - (ends[0, targets] - ends[1, targets])
-    return Attributions(per_token, delta.detach())
+        scaled = (x0.unsqueeze(0) + a.view(-1, *[1] * x.dim()) * (x - x0).unsqueeze(0))
+        scaled = scaled.reshape(size * batch, *x.shape[1:]).requires_grad_()
+        with torch.enable_grad():  # also when the caller is under torch.no_grad()
+            with _hook(layer, _returning(scaled)):
+                scores = forward(*[_repeat(t, size) for t in path.inputs],
+                                 _repeat(path.attention_mask, size))
+            for j, target in enumerate(chosen):
+                picked = scores.gather(1, target.repeat(size).unsqueeze(1)).sum()
+                (grad,) = torch.autograd.grad(picked, scaled, retain_graph=j < len(chosen) - 1)
+                grad = grad.view(size, batch, *x.shape[1:])
+                total[j] += (grad * w.view(-1, *[1] * (grad.dim() - 1))).sum(0)
+    per_token = (total * (x - x0)).sum(-1).detach()
+    rows = torch.arange(batch, device=x.device)
+    gaps = torch.stack([ends[rows, t] - ends[rows + batch, t] for t in chosen])
+    return Attributions(per_token, (per_token.sum(-1) - gaps).detach())
+
+
+def _repeat(tensor: torch.Tensor, times: int) -> torch.Tensor:
+    """``times`` copies of a batch, one after the other (a single example: a view)."""
+    if tensor.shape[0] == 1:
+        return tensor.expand(times, *tensor.shape[1:])
+    return tensor.repeat(times, *[1] * (tensor.dim() - 1))
 
 
 def unit_norm(values: torch.Tensor, *, flip_sign: bool = False) -> list[float]:

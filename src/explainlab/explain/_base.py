@@ -217,7 +217,8 @@ class TextExplainer(BaseExplainer):
         """Layer integrated gradients of ``scores(outputs)[:, target]``.
 
         ``shared``: one example, many targets (batched: path computed once; else one Captum
-        call per target). Otherwise: example ``i`` towards ``targets[i]`` in one Captum call.
+        call per target). Otherwise: example ``i`` towards ``targets[i]`` (batched: our
+        path, one pass for the batch; else Captum's ``LayerIntegratedGradients``).
         """
         layer, used = _attribution.embedding_layer(self.model, embedding_type)
         path = _attribution.path_inputs(self.model, encoded, used)
@@ -226,7 +227,7 @@ class TextExplainer(BaseExplainer):
             method = (_attribution.shared_path_lig if batched
                       else _attribution.captum_lig_per_target)
         else:
-            method = _attribution.captum_lig
+            method = _attribution.path_lig if batched else _attribution.captum_lig
         return method(forward, layer, path, targets, n_steps=self.n_steps,
                       internal_batch_size=self.internal_batch_size)
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from captum.attr import IntegratedGradients, NoiseTunnel
 from captum.attr import visualization as captum_viz
 
 from . import _checks
+from ._attribution import gauss_legendre
 from ._base import BaseExplainer, register
 from ._html import ImageVisualization
 
@@ -22,6 +22,7 @@ ATTRIBUTION_TYPES = ("IG", "IGNT")  # integrated gradients; the same in a noise 
 NOISE_TUNNEL_TYPES = ("smoothgrad", "smoothgrad_sq", "vargrad")
 METHODS = {"heatmap": "heat_map", "overlay": "blended_heat_map", "alpha_scaling": "alpha_scaling",
            "masked_image": "masked_image"}
+NOISE_STDEV = 1.0  # the noise tunnel's standard deviation (Captum's default)
 SIGNS = {"all": "all", "positive": "positive", "negative": "negative",
          "absolute": "absolute_value"}
 
@@ -105,36 +106,82 @@ class ImageClassificationExplainer(BaseExplainer):
         self._image = _checks.rgb_image(image)
         pixels = self.image_processor(images=self._image, return_tensors="pt")["pixel_values"]
         pixels = pixels.to(self.device)
+        self._image_shape = tuple(pixels.shape[1:])
         with torch.no_grad():
-            probs = torch.softmax(self._logits(pixels)[0], -1)
+            logits = self._logits(pixels)[0]
+        probs = torch.softmax(logits, -1)
         self.predicted_index = int(probs.argmax())
         self.selected_index = _checks.target_index(
             index=index, class_name=class_name, label2id=self.label2id,
             n_outputs=probs.shape[-1], predicted=self.predicted_index)
         self.pred_probs = float(probs[self.selected_index])
         self._probs = probs
-        attributions, delta = self._attribute(pixels, seed)
+        self.delta = None
+        attributions = self._attribute(pixels, seed, float(logits[self.selected_index]))
         self.inputs = pixels.cpu().numpy()
         self.attributions = attributions.detach().cpu().numpy()
-        self.delta = delta.detach().cpu().numpy()
         self._explained = []  # called: the results live in the arrays above
         if return_convergence_delta:
             return self.attributions, self.convergence_delta
         return self.attributions
 
-    def _attribute(self, pixels: torch.Tensor, seed: int):
-        ig = IntegratedGradients(self._logits)
+    def _attribute(self, pixels: torch.Tensor, seed: int, score: float) -> torch.Tensor:
+        """Attributions of ``pixels`` (``score``: the selected class's logit there)."""
         if self.attribution_type == "IG":
-            return ig.attribute(pixels, target=self.selected_index, n_steps=self.n_steps,
-                                internal_batch_size=self.internal_batch_size,
-                                return_convergence_delta=True)
+            attributions = self._integrated_gradients(pixels, self.n_steps)
+            self.delta = (attributions.sum() - (score - self._zero_score())).reshape(1)
+            self.delta = self.delta.cpu().numpy()
+            return attributions
+        # Captum's NoiseTunnel, unrolled: the same noise (drawn as it draws it, seeded), the
+        # same integrated gradients of every noisy copy. The noisy copies are kept, so that
+        # the convergence delta (one forward pass over them) is computed only when asked for.
         devices = [pixels.device] if pixels.device.type == "cuda" else []
+        samples = self.noise_tunnel_n_samples
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
-            return NoiseTunnel(ig).attribute(
-                pixels, nt_samples=self.noise_tunnel_n_samples, nt_type=self.noise_tunnel_type,
-                target=self.selected_index, n_steps=self.n_steps_noise_tunnel,
-                internal_batch_size=self.internal_batch_size, return_convergence_delta=True)
+            size = (pixels.shape[0] * samples, *pixels.shape[1:])
+            noise = torch.normal(0, torch.tensor(NOISE_STDEV, device=pixels.device).repeat(size))
+        noisy = pixels.repeat_interleave(samples, dim=0) + noise
+        each = self._integrated_gradients(noisy, self.n_steps_noise_tunnel)
+        self._noisy, self._sample_sums = noisy, each.flatten(1).sum(1)
+        each = each.view(pixels.shape[0], samples, *pixels.shape[1:])
+        mean = each.sum(1) * (1 / samples)
+        if self.noise_tunnel_type == "smoothgrad":
+            return mean
+        mean_sq = torch.pow(each, 2).sum(1) * (1 / samples)
+        return mean_sq if self.noise_tunnel_type == "smoothgrad_sq" else mean_sq - mean * mean
+
+    def _integrated_gradients(self, inputs: torch.Tensor, n_steps: int) -> torch.Tensor:
+        """Integrated gradients of the selected class's logit for a batch of images, from the
+        all-zero baseline: what Captum's ``IntegratedGradients`` computes (the same
+        Gauss-Legendre steps, rows ordered step by step, ``internal_batch_size`` rows per
+        pass; the tests compare), without its bookkeeping around the path."""
+        alphas, weights = gauss_legendre(n_steps, inputs.device)
+        batch, ones = inputs.shape[0], [1] * inputs.dim()
+        steps = max(1, (self.internal_batch_size or n_steps * batch) // batch)
+        total = torch.zeros_like(inputs)
+        with torch.enable_grad():
+            for start in range(0, n_steps, steps):
+                a, w = alphas[start : start + steps], weights[start : start + steps]
+                points = (a.view(-1, *ones) * inputs.unsqueeze(0)).reshape(
+                    len(a) * batch, *inputs.shape[1:]).requires_grad_()
+                score = self._logits(points)[:, self.selected_index].sum()
+                (grad,) = torch.autograd.grad(score, points)
+                total += (grad.view(len(a), *inputs.shape) * w.view(-1, *ones)).sum(0)
+        return (total * inputs).detach()
+
+    def _zero_score(self) -> torch.Tensor:
+        """The selected class's logit at the baseline (an all-zero input)."""
+        with torch.no_grad():
+            shape = (1, *self._image_shape)
+            return self._logits(torch.zeros(shape, device=self.device))[0, self.selected_index]
+
+    def _noise_tunnel_delta(self) -> np.ndarray:
+        """Completeness gap of every noisy copy: its attributions' sum minus (score at the
+        copy - score at the all-zero baseline), as Captum's NoiseTunnel reports it."""
+        with torch.no_grad():
+            scores = self._logits(self._noisy)[:, self.selected_index]
+        return (self._sample_sums - (scores - self._zero_score())).cpu().numpy()
 
     @property
     def predicted_class_name(self) -> str:
@@ -144,8 +191,11 @@ class ImageClassificationExplainer(BaseExplainer):
 
     @property
     def convergence_delta(self) -> float | list[float]:
-        """IG: the completeness gap (a float). IGNT: one gap per noisy sample."""
+        """IG: the completeness gap (a float). IGNT: one gap per noisy sample (computed on
+        first use: one forward pass over the noisy copies)."""
         self._require()
+        if self.delta is None:
+            self.delta = self._noise_tunnel_delta()
         values = [float(v) for v in np.ravel(self.delta)]
         return values[0] if self.attribution_type == "IG" else values
 

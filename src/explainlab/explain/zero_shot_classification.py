@@ -79,7 +79,7 @@ class ZeroShotClassificationExplainer(TextExplainer):
             deltas = result.delta
         else:
             runs = [self._attribute(encoded.row(i), scores, [self.entailment_idx],
-                                    embedding_type=embedding_type, shared=False)
+                                    embedding_type=embedding_type, shared=False, batched=False)
                     for i in range(len(encoded))]
             rows = [run.per_token[0] for run in runs]
             deltas = torch.cat([run.delta for run in runs])
