@@ -6,7 +6,16 @@ them ahead of time. Each recipe generates its own data, trains on the CPU,
 and writes a model card. The setup guide introduces the twins.
 """
 
-from ._registry import TwinRecipe, get_recipe, list_twins, register
+import importlib
+
+from ._registry import RECIPE_MODULES, TwinRecipe, get_recipe, list_twins, register
 from ._store import build, status, twin_path
 
 __all__ = ["TwinRecipe", "build", "get_recipe", "list_twins", "register", "status", "twin_path"]
+
+
+def __getattr__(name: str):
+    # Recipe modules as attributes (`explainlab.zoo.vision.make_image`), imported on first use.
+    if name in RECIPE_MODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
