@@ -18,7 +18,7 @@ INSTALLED := $(VENV)/.installed
 # pinned in docs/vendor/package-lock.json and installed with npm.
 VENDOR := docs/vendor/node_modules/.package-lock.json
 
-.PHONY: site test serve install twins lessons vendor chromium lint clean
+.PHONY: site test bench gpu-check gpu-carry serve install twins lessons vendor chromium lint clean
 
 $(INSTALLED): pyproject.toml Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,24 @@ chromium:
 test: twins $(VENDOR) chromium
 	$(VENV)/bin/ruff check src tests docs/hooks benchmarks
 	$(PY) -m pytest
+
+# Measurements, not tests: cold/warm `make site`, and the explainers against
+# transformers-interpret 0.10.0 and a plain Captum loop (ratios from the same run).
+bench: twins $(VENDOR)
+	$(PY) benchmarks/site.py
+	$(PY) benchmarks/explainers.py
+
+# Every lesson on CUDA and on the CPU, numbers compared (report in test-output/gpu-check/).
+# Without a CUDA GPU it says so in one line and fails; twins are built only when there is one.
+gpu-check: $(INSTALLED)
+	$(eval GPU_STATUS := $(shell $(PY) -m explainlab.gpucheck cuda 2>&1 | tail -n 1))
+	$(if $(filter ok,$(firstword $(GPU_STATUS))),,$(error $(GPU_STATUS)))
+	$(PY) -m explainlab.gpucheck run --build-twins $(GPU_CHECK_ARGS)
+
+# The wheels and twins a bare GPU machine lacks, cut into parts (build/gpu-carry/part-*);
+# `make gpu-carry LESSONS=01,02` for some lessons only. See src/explainlab/gpucarry.py.
+gpu-carry: twins
+	$(PY) -m explainlab.gpucarry pack $(if $(LESSONS),--lessons $(LESSONS))
 
 serve: site
 	$(PY) -m http.server --directory site 8000

@@ -469,16 +469,16 @@ if torch.cuda.is_available():
 # %% tags=["check-8bit"]
 from transformers import BitsAndBytesConfig
 
-has_gpu = torch.cuda.is_available()
+on_gpu = session.device.startswith("cuda")  # the device setup() chose
 has_bnb = importlib.util.find_spec("bitsandbytes") is not None
-if has_gpu and has_bnb:
+if on_gpu and has_bnb:
     gpt2_path = explainlab.resolve("lm-gpt2", variant="xl")
     gpt2 = AutoModelForCausalLM.from_pretrained(
         gpt2_path, quantization_config=BitsAndBytesConfig(load_in_8bit=True),
         device_map=session.device_map)
     print(f"Loaded {gpt2_path} in 8-bit with bitsandbytes.")
 else:
-    print(f"8-bit loading skipped: it needs a CUDA GPU (found: {has_gpu}) "
+    print(f"8-bit loading skipped: it needs a CUDA device (this session: {session.device}) "
           f"and the bitsandbytes package (installed: {has_bnb}).")
     gpt2_path = explainlab.resolve("lm-gpt2")
     gpt2 = AutoModelForCausalLM.from_pretrained(gpt2_path, device_map=session.device_map)

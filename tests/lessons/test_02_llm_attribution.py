@@ -123,5 +123,5 @@ def test_eight_bit_only_with_gpu_and_bitsandbytes(nb):
     if torch.cuda.is_available() and importlib.util.find_spec("bitsandbytes") is not None:
         assert "in 8-bit with bitsandbytes" in text
     else:
-        assert "8-bit loading skipped: it needs a CUDA GPU" in text
+        assert "8-bit loading skipped: it needs a CUDA device" in text
         assert "Loaded the small GPT-2 in full precision instead" in text
