@@ -30,7 +30,8 @@ $(INSTALLED): pyproject.toml Makefile
 
 install: $(INSTALLED)
 
-# The offline twins: trained on first use, then cached under EXPLAINLAB_HOME.
+# The offline twins: trained on first use, then cached under EXPLAINLAB_HOME; two at a time
+# on two cores or more (same weights as one at a time; `--jobs`).
 twins: $(INSTALLED)
 	$(PY) -m explainlab.cli zoo build
 	$(PY) -m explainlab.cli zoo list
@@ -42,7 +43,8 @@ $(VENDOR): docs/vendor/package.json docs/vendor/package-lock.json
 vendor: $(VENDOR)
 
 # Every lesson of both languages executed with $(PROFILE), cached by content under
-# EXPLAINLAB_HOME/lessons; the site's hook (docs/hooks/explainlab_site.py) reads the cache.
+# EXPLAINLAB_HOME/lessons, two at a time; the site's hook (docs/hooks/explainlab_site.py)
+# reads the cache.
 lessons: twins
 	$(PY) -m explainlab.lessons run --profile $(PROFILE)
 

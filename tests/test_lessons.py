@@ -183,7 +183,8 @@ def test_cell_timeout_is_named(tmp_path):
 
 
 @pytest.mark.slow
-def test_command_line_prints_seconds_per_lesson(tmp_path):
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_command_line_prints_seconds_per_lesson(tmp_path, jobs):
     good = lesson(tmp_path, TINY)
     bad = lesson(tmp_path, FAILING, name="02_failing.py")
 
@@ -196,9 +197,11 @@ def test_command_line_prints_seconds_per_lesson(tmp_path):
     assert first.stderr == ""
     assert first.stdout.strip().endswith(f"{good}  (executed, profile offline)")
     assert float(first.stdout.split()[0]) > 0
-    second = run(str(good), str(bad))
+    second = run(str(good), str(bad), "--jobs", jobs)  # 2: each lesson in its own process
     assert second.returncode == 1
     # "cached" unless the package sources changed in between (someone editing src/)
     assert re.search(r"\((cached; executed in [\d.]+ s|executed), profile offline\)",
                      second.stdout)
     assert f"FAILED {bad}" in second.stderr and "ValueError: boom" in second.stderr
+    if jobs == "2":
+        assert "FAILED en-02_failing (log " in second.stderr

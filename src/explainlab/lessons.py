@@ -12,6 +12,7 @@ Command line (``make lessons``)::
 
     python -m explainlab.lessons run lessons/en/01_mt_attribution.py [--profile offline]
     python -m explainlab.lessons run            # every lesson, both languages
+    python -m explainlab.lessons run --jobs 2   # two at a time, each in its own process
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import constants
+from ._parallel import default_jobs
 from .errors import LessonExecutionError
 from .notebook import check_profile
 
@@ -241,7 +243,8 @@ def execute(path: str | Path, *, profile: str = "offline", timeout: int = 600,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m explainlab.lessons run [PATH...] [--profile P] [--timeout S] [--force]``."""
+    """``python -m explainlab.lessons run [PATH...] [--profile P] [--timeout S] [--force]
+    [--jobs N]``."""
     parser = argparse.ArgumentParser(prog="python -m explainlab.lessons",
                                      description="Execute ExplainLab lessons (cached).")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -252,12 +255,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                      help="offline (default, or $EXPLAINLAB_PROFILE) or hub")
     run.add_argument("--timeout", type=int, default=600, help="seconds per cell (600)")
     run.add_argument("--force", action="store_true", help="ignore the cache")
+    run.add_argument("--jobs", type=int, default=default_jobs(), metavar="N",
+                     help="lessons executed at a time, each in its own process "
+                     f"(default: {default_jobs()})")
     args = parser.parse_args(argv)
 
     paths = args.paths or lesson_paths()
     if not paths:
         print(f"No lessons found under {LESSONS_DIR}.", file=sys.stderr)
         return 1
+    if args.jobs > 1 and len(paths) > 1:
+        return _run_side_by_side(paths, args)
     failed = 0
     for path in paths:
         started = time.perf_counter()
@@ -272,6 +280,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         note = f"cached; executed in {meta['seconds']:.1f} s" if meta["cached"] else "executed"
         print(f"{time.perf_counter() - started:7.1f} s  {path}  ({note}, profile "
               f"{meta['profile']})", flush=True)
+    return 1 if failed else 0
+
+
+def _run_side_by_side(paths: list[Path], args: argparse.Namespace) -> int:
+    """``run --jobs N``: one process per lesson, N at a time; their lines as they end."""
+    from tqdm.auto import tqdm
+
+    from ._parallel import run_side_by_side
+
+    options = ["--profile", args.profile, "--timeout", str(args.timeout)]
+    commands = [(f"{path.parent.name}-{path.stem}",
+                 [sys.executable, "-m", "explainlab.lessons", "run", str(path), *options,
+                  *(["--force"] if args.force else [])]) for path in paths]
+    failed = 0
+    logs = constants.HOME / "lessons" / ".logs"
+    for done in run_side_by_side(commands, jobs=args.jobs, logs=logs, desc="lessons"):
+        if done.returncode == 0:
+            tqdm.write(done.tail(1))
+        else:
+            failed += 1
+            tqdm.write(f"FAILED {done.name} (log {done.log}):\n{done.tail(60)}", file=sys.stderr)
     return 1 if failed else 0
 
 

@@ -13,6 +13,8 @@ from explainlab import zoo
 from explainlab.errors import TwinUnavailableError, UnknownRoleError
 from explainlab.zoo import _store
 
+from conftest import run_cli
+
 
 def test_build_caches_and_writes_card(toy):
     folder = zoo.build("sst2")
@@ -63,12 +65,18 @@ def test_unknown_and_missing_twins(toy):
 @pytest.mark.slow  # two real builds: ~35 s quiet, 73 s measured with load 3 to 8
 def test_a_real_twin_builds_to_identical_bytes(monkeypatch, tmp_path):
     """``emotion`` (the quickest twin that trains: its own BPE tokenizer, then a RoBERTa
-    from random weights) built twice, in two fresh homes: byte for byte the same files."""
-    folders = []
-    for name in ("first", "second"):
-        monkeypatch.setenv("EXPLAINLAB_HOME", str(tmp_path / name))
-        folders.append(zoo.build("emotion"))
-    first, second = folders
+    from random weights) built twice, in two fresh homes, once here and once by
+    ``explainlab zoo build --jobs 2`` beside another twin: byte for byte the same files."""
+    monkeypatch.setenv("EXPLAINLAB_HOME", str(tmp_path / "first"))
+    first = zoo.build("emotion")
+    home = tmp_path / "second"
+    cli = run_cli("zoo", "build", "emotion", "bertviz", "--jobs", "2",
+                  env={"EXPLAINLAB_HOME": str(home)}, timeout=600)
+    assert cli.returncode == 0, cli.stderr
+    second = home / "twins" / first.name
+    assert f"emotion: {second} (" in cli.stdout and "bertviz: " in cli.stdout
+    assert (home / "twins" / ".logs" / "emotion.log").is_file()  # its own bars went there
+    folders = [first, second]
     assert first.name == second.name  # the same recipe key
     assert _sha256(first / "model.safetensors") == _sha256(second / "model.safetensors")
     for name in ("tokenizer.json", "tokenizer_config.json", "config.json"):

@@ -9,9 +9,10 @@ and writes a model card. The setup guide introduces the twins.
 import importlib
 
 from ._registry import RECIPE_MODULES, TwinRecipe, get_recipe, list_twins, register
-from ._store import build, status, twin_path
+from ._store import build, build_side_by_side, status, twin_path
 
-__all__ = ["TwinRecipe", "build", "get_recipe", "list_twins", "register", "status", "twin_path"]
+__all__ = ["TwinRecipe", "build", "build_side_by_side", "get_recipe", "list_twins", "register",
+           "status", "twin_path"]
 
 
 def __getattr__(name: str):
