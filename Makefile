@@ -64,7 +64,8 @@ test: twins $(VENDOR) chromium
 # Measurements, not tests: cold/warm `make site`, and the explainers against
 # transformers-interpret 0.10.0 and a plain Captum loop (ratios from the same run).
 bench: twins $(VENDOR)
-	$(PY) benchmarks/site.py
+	$(PY) benchmarks/twins.py
+	$(PY) benchmarks/site.py --twins cold
 	$(PY) benchmarks/explainers.py
 
 # Every lesson on CUDA and on the CPU, numbers compared (report in test-output/gpu-check/).
