@@ -104,6 +104,8 @@ def build_side_by_side(roles: Sequence[str], *, jobs: int, force: bool = False) 
     for role in roles:
         if role not in todo:
             print(f"{role}: {_folder(role, recipe_key(get_recipe(role)))} (cached)", flush=True)
+    if not todo:
+        return True
     rank = {role: i for i, role in enumerate(SLOWEST_FIRST)}
     todo.sort(key=lambda role: rank.get(role, len(rank)))
     command = [sys.executable, "-m", "explainlab.cli", "zoo", "build"]
