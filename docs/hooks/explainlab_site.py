@@ -15,6 +15,8 @@ For the language of the build (``theme.language``: ``en`` or ``zh``) it
   asks for jQuery 2.0.0 on a CDN) and MathJax 3 from ``docs/vendor/node_modules`` (``make
   vendor``), rewrites the CDN addresses in rendered pages, and fails the build if a page
   would still load anything from another host;
+- gives lesson headings the anchors of the page's table of contents (mkdocs-jupyter leaves
+  Chinese headings with empty ids, which breaks their links and Chinese search);
 - makes the language switch page-relative (same page in the other language) and keeps the
   Chinese search segmenter (jieba) quiet.
 
@@ -362,9 +364,53 @@ def _buttons(page) -> str:
         f'<a href="{setup}">{text["profile_link"]}</a></p></div>\n</div>\n')
 
 
+# A heading as mkdocs-jupyter renders it: id from an ASCII-only slug, "¶" anchor link.
+NOTEBOOK_HEADING = re.compile(
+    r'<h([1-6]) id="[^"]*">(.*?)<a class="anchor-link" href="#[^"]*">¶</a></h\1>', re.S)
+TAG = re.compile(r"<[^>]+>")
+
+
+def _plain(fragment: str) -> str:
+    return " ".join(html.unescape(TAG.sub("", fragment)).split())
+
+
+def heading_ids(content: str, toc) -> str:
+    """Give a lesson page's headings the anchors of its table of contents.
+
+    mkdocs-jupyter slugs heading ids to ASCII, so every Chinese heading gets ``id=""``: its
+    "¶" links to "#", the side table of contents (Python-Markdown's ``_1``, ``_2``, ...)
+    points nowhere, and the search index gets one section per heading under the same
+    location, which breaks Material's Chinese search. Headings are matched to the table's
+    entries in order, by their text; the "¶" becomes Material's own permalink (styled like
+    the other pages', left out of the search index). A heading the table does not list (one
+    inside a cell's output) keeps its text and loses the empty id.
+    """
+    entries, stack = [], list(reversed(list(toc)))
+    while stack:
+        link = stack.pop()
+        entries.append((_plain(link.title), link.id))
+        stack.extend(reversed(link.children))
+    position = 0
+
+    def anchored(match: re.Match) -> str:
+        nonlocal position
+        level, inner = match.groups()
+        text = _plain(inner)
+        for index in range(position, len(entries)):
+            if entries[index][0] == text:
+                position = index + 1
+                anchor = html.escape(entries[index][1])
+                return (f'<h{level} id="{anchor}">{inner}<a class="headerlink" '
+                        f'href="#{anchor}" title="Permanent link">¶</a></h{level}>')
+        return f"<h{level}>{inner}</h{level}>"
+
+    return NOTEBOOK_HEADING.sub(anchored, content)
+
+
 def on_page_content(html_content: str, page, config, files) -> str:
     if page.file.src_uri not in STATE.lessons:
         return html_content
+    html_content = heading_ids(html_content, page.toc)
     end = html_content.find("</h1>")
     if end < 0:
         raise PluginError(f"explainlab_site: {page.file.src_uri} has no H1 title")

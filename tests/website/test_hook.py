@@ -81,6 +81,31 @@ def test_foreign_loads_are_found(html):
     assert hook.foreign_loads(html)
 
 
+def test_heading_ids_follow_the_table_of_contents():
+    """Chinese headings come out of mkdocs-jupyter with id=""; the hook gives each the
+    anchor of its table-of-contents entry, matched by text, and leaves output headings
+    without an anchor."""
+    from mkdocs.structure.toc import get_toc
+
+    toc = get_toc([
+        {"level": 1, "id": "_1", "name": "解释分类模型", "children": [
+            {"level": 2, "id": "_2", "name": "第 1 步：基线", "children": []},
+            {"level": 2, "id": "captum", "name": "用 Captum &amp; 手写", "children": []},
+        ]},
+    ])
+    rendered = (
+        '<h1 id="">解释分类模型<a class="anchor-link" href="#">¶</a></h1><p>正文</p>'
+        '<h2 id="">第 1 步：基线<a class="anchor-link" href="#">¶</a></h2>'
+        '<div class="output"><h3 id="">输出里的标题<a class="anchor-link" href="#">¶</a></h3></div>'
+        '<h2 id="captum">用 <code>Captum</code> &amp; 手写<a class="anchor-link" '
+        'href="#captum">¶</a></h2>')
+    fixed = hook.heading_ids(rendered, toc)
+    assert re.findall(r'<h\d id="([^"]*)"', fixed) == ["_1", "_2", "captum"]
+    assert re.findall(r'class="headerlink" href="#([^"]*)"', fixed) == ["_1", "_2", "captum"]
+    assert "<h3>输出里的标题</h3>" in fixed and "anchor-link" not in fixed
+    assert "<p>正文</p>" in fixed and "用 <code>Captum</code> &amp; 手写" in fixed
+
+
 def test_math_detection():
     assert hook.has_math("the score $\\phi_i$ of token $i$")
     assert hook.has_math("$$\\sum_i \\phi_i$$") and hook.has_math("\\(x\\)")
