@@ -18,7 +18,7 @@ INSTALLED := $(VENV)/.installed
 # pinned in docs/vendor/package-lock.json and installed with npm.
 VENDOR := docs/vendor/node_modules/.package-lock.json
 
-.PHONY: site test bench gpu-check gpu-carry serve install twins lessons vendor chromium lint clean
+.PHONY: site test bench gpu-check gpu-carry serve install twins lessons vendor test-tools lint clean
 
 $(INSTALLED): pyproject.toml Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,11 +53,12 @@ site: lessons $(VENDOR)
 	$(VENV)/bin/mkdocs build --strict --quiet --config-file mkdocs.zh.yml
 	@echo "site/ is ready (English at site/, Chinese at site/zh/); \`make serve\` to look at it."
 
-# Debian's chromium (and a CJK font) for the browser tests, installed only when missing.
-chromium:
-	@bash scripts/ensure-chromium.sh
+# What the tests drive (Debian's chromium and a CJK font, shellcheck, aria2c), installed only
+# when missing.
+test-tools:
+	@bash scripts/ensure-test-tools.sh
 
-test: twins $(VENDOR) chromium
+test: twins $(VENDOR) test-tools
 	$(VENV)/bin/ruff check src tests docs/hooks benchmarks
 	$(PY) -m pytest
 

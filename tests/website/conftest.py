@@ -101,7 +101,7 @@ def site_url(built_site):
 def browser():
     """Debian's chromium through Playwright (no browser download, no network)."""
     if not Path(CHROMIUM).is_file():
-        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (scripts/ensure-chromium.sh).")
+        pytest.fail(f"{CHROMIUM} is missing: run `make test-tools` (scripts/ensure-test-tools.sh).")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
