@@ -119,59 +119,28 @@ class Meter:
         torch.autograd.grad = timed
 
 
-def _ours(case: str, spec: dict, model, processor, n_steps: int):
-    import explainlab
-
-    ex = explainlab.explain
-    if case == "sequence":
-        explainer = ex.SequenceClassificationExplainer(model, processor)
-        return lambda: {"predicted": explainer(spec["text"], n_steps=n_steps)}
-    if case == "pairwise":
-        explainer = ex.PairwiseSequenceClassificationExplainer(model, processor)
-        return lambda: {"predicted": explainer(spec["text1"], spec["text2"], n_steps=n_steps)}
-    if case == "multilabel":
-        explainer = ex.MultiLabelClassificationExplainer(model, processor)
-        return lambda: explainer(spec["text"], n_steps=n_steps)
-    if case == "zero_shot":
-        explainer = ex.ZeroShotClassificationExplainer(model, processor)
-        return lambda: explainer(spec["text"], labels=spec["labels"], n_steps=n_steps)
-    if case == "question_answering":
-        explainer = ex.QuestionAnsweringExplainer(model, processor)
-        return lambda: explainer(spec["question"], spec["context"], n_steps=n_steps)
-    if case == "token_classification":
-        explainer = ex.TokenClassificationExplainer(model, processor)
-
-        def run():
-            result = explainer(spec["text"], ignored_labels=spec["ignored_labels"],
-                               n_steps=n_steps)
-            return {k: v["attribution_scores"] for k, v in result.items()}
-
-        return run
-    explainer = ex.ImageClassificationExplainer(model, processor)
-    return lambda: {"pixels": explainer(spec["image"], n_steps=n_steps)}
-
-
-def _ti(case: str, spec: dict, model, processor, n_steps: int):
+def _same_api(api, case: str, spec: dict, model, processor, n_steps: int):
+    """One call of ``case`` through transformers-interpret's API: ``api`` is
+    ``explainlab.explain`` or ``transformers_interpret`` (the same classes and calls)."""
     import torch
-    import transformers_interpret as ti
 
     if case == "sequence":
-        explainer = ti.SequenceClassificationExplainer(model, processor)
+        explainer = api.SequenceClassificationExplainer(model, processor)
         return lambda: {"predicted": explainer(spec["text"], n_steps=n_steps)}
     if case == "pairwise":
-        explainer = ti.PairwiseSequenceClassificationExplainer(model, processor)
+        explainer = api.PairwiseSequenceClassificationExplainer(model, processor)
         return lambda: {"predicted": explainer(spec["text1"], spec["text2"], n_steps=n_steps)}
     if case == "multilabel":
-        explainer = ti.MultiLabelClassificationExplainer(model, processor)
+        explainer = api.MultiLabelClassificationExplainer(model, processor)
         return lambda: explainer(spec["text"], n_steps=n_steps)
     if case == "zero_shot":
-        explainer = ti.ZeroShotClassificationExplainer(model, processor)
+        explainer = api.ZeroShotClassificationExplainer(model, processor)
         return lambda: explainer(spec["text"], labels=spec["labels"], n_steps=n_steps)
     if case == "question_answering":
-        explainer = ti.QuestionAnsweringExplainer(model, processor)
+        explainer = api.QuestionAnsweringExplainer(model, processor)
         return lambda: explainer(spec["question"], spec["context"], n_steps=n_steps)
     if case == "token_classification":
-        explainer = ti.TokenClassificationExplainer(model, processor)
+        explainer = api.TokenClassificationExplainer(model, processor)
 
         def run():
             result = explainer(spec["text"], ignored_labels=spec["ignored_labels"],
@@ -179,14 +148,26 @@ def _ti(case: str, spec: dict, model, processor, n_steps: int):
             return {k: v["attribution_scores"] for k, v in result.items()}
 
         return run
-    explainer = ti.ImageClassificationExplainer(model, processor)
+    explainer = api.ImageClassificationExplainer(model, processor)
 
     def image():
         with torch.random.fork_rng():
-            torch.manual_seed(0)  # the noise tunnel's samples, as ours draws them
+            torch.manual_seed(0)  # the noise tunnel's samples: both draw them the same way
             return {"pixels": explainer(spec["image"], n_steps=n_steps)}
 
     return image
+
+
+def _ours(case: str, spec: dict, model, processor, n_steps: int):
+    import explainlab
+
+    return _same_api(explainlab.explain, case, spec, model, processor, n_steps)
+
+
+def _ti(case: str, spec: dict, model, processor, n_steps: int):
+    import transformers_interpret
+
+    return _same_api(transformers_interpret, case, spec, model, processor, n_steps)
 
 
 def _captum(case: str, spec: dict, model, processor, n_steps: int):
