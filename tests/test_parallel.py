@@ -56,3 +56,13 @@ def test_at_most_jobs_at_once_and_every_outcome_reported(tmp_path):
 def test_no_jobs_is_refused(tmp_path):
     with pytest.raises(ValueError, match="at least 1"):
         list(run_side_by_side([("a", ["true"])], jobs=0, logs=tmp_path, desc="test"))
+
+
+def test_children_let_idle_openmp_threads_sleep(tmp_path, monkeypatch):
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    show = [sys.executable, "-c", "import os; print(os.environ['OMP_WAIT_POLICY'])"]
+    (done,) = run_side_by_side([("a", show)], jobs=1, logs=tmp_path / "unset", desc="test")
+    assert done.tail(1) == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")  # a choice of the user's is kept
+    (done,) = run_side_by_side([("a", show)], jobs=1, logs=tmp_path / "set", desc="test")
+    assert done.tail(1) == "ACTIVE"
