@@ -10,7 +10,7 @@ import warnings
 import pytest
 import torch
 
-from explainlab.zoo import bert_tasks
+from explainlab.zoo import bert_tasks, bert_tasks_data
 
 from conftest import twin
 
@@ -125,8 +125,8 @@ def test_sst2_held_out_words(sst2):
 def test_sst2_generated_held_out_accuracy(sst2):
     _, model, tokenizer = sst2
     held_out = bert_tasks.sentiment_examples("held-out")
-    train = {bert_tasks._normal(t) for t, _ in bert_tasks.sentiment_examples("train")}
-    assert not train & {bert_tasks._normal(t) for t, _ in held_out}
+    train = {bert_tasks_data._normal(t) for t, _ in bert_tasks.sentiment_examples("train")}
+    assert not train & {bert_tasks_data._normal(t) for t, _ in held_out}
     assert bert_tasks.sentiment_accuracy(model, tokenizer, held_out) >= 0.9
 
 

@@ -43,6 +43,15 @@ def test_key_changes_with_library_versions(toy, monkeypatch):
     assert _store.recipe_key(toy()) != key
 
 
+def test_key_covers_the_modules_a_recipe_imports():
+    """sst2's data generators live in bert_tasks_data: editing them must rebuild the twin."""
+    from explainlab.zoo import _train, bert_tasks, bert_tasks_data, vision
+
+    assert _store._recipe_modules(zoo.get_recipe("sst2")) == [bert_tasks, _train,
+                                                                bert_tasks_data]
+    assert _store._recipe_modules(zoo.get_recipe("vit")) == [vision, _train]
+
+
 def test_failed_build_leaves_nothing(toy, monkeypatch):
     def broken(self, folder):
         (folder / "half.bin").write_bytes(b"x")

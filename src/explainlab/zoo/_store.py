@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import fcntl
 import hashlib
+import importlib
 import inspect
 import json
 import shutil
@@ -42,9 +44,17 @@ def recipe_key(recipe: TwinRecipe) -> str:
 
 
 def _recipe_modules(recipe: TwinRecipe):
+    """The modules whose code decides a twin's weights: its recipe module, ``_train``, and
+    the modules of this package that the recipe module imports (``from .x import ...``, such
+    as its data generators), in the order they are imported; ``_registry`` only registers."""
     from . import _train
 
-    return [sys.modules[type(recipe).__module__], _train]
+    module = sys.modules[type(recipe).__module__]
+    tree = ast.parse(Path(inspect.getfile(module)).read_text(encoding="utf-8"))
+    imported = [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                and node.level == 1 and node.module not in ("_registry", "_train")]
+    return [module, _train, *(importlib.import_module(f"{__package__}.{name}")
+                              for name in dict.fromkeys(imported))]
 
 
 def _folder(role: str, key: str) -> Path:
