@@ -37,17 +37,17 @@ class Finished:
         """The last ``lines`` lines of its log (progress-bar redraws collapsed)."""
         text = self.log.read_text(encoding="utf-8", errors="replace")
         shown = [line.rsplit("\r", 1)[-1] for line in text.splitlines()]
-        return "\n".join(line for line in shown[-lines:])
+        return "\n".join(shown[-lines:])
 
 
 def run_side_by_side(commands: Sequence[tuple[str, list[str]]], *, jobs: int, logs: Path,
-                     desc: str, env: dict[str, str] | None = None) -> Iterator[Finished]:
+                     desc: str) -> Iterator[Finished]:
     """Run ``(name, argv)`` commands, at most ``jobs`` at a time, in the order given (put the
     longest first); yield each as it ends. Output of ``name`` goes to ``logs/name.log``."""
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, not {jobs}.")
     logs.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ if env is None else env)
+    env = dict(os.environ)
     # Idle OpenMP threads sleep instead of spinning, or side-by-side jobs steal each
     # other's cores (measured: two twin builds took 3 times as long without it).
     env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
