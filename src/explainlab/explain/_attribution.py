@@ -300,10 +300,7 @@ def _integrate(forward: ModelScores, layer, path: PathInputs, target_sets: list[
                *, n_steps: int, internal_batch_size: int | None) -> Attributions:
     """Shared by ``path_lig`` and ``shared_path_lig``: ``target_sets[j][b]`` is example
     ``b``'s target in backward pass ``j``. Returns ``per_token`` (J, B, L), ``delta`` (J, B).
-
-    The rows of a chunk are ordered step by step, each step holding the whole batch (as in
-    Captum); an example's score depends only on its own rows, so the gradient of the sum
-    over the batch gives each example its own gradient.
+    The path runs through the layer's output (``path_gradients``), the inputs stay fixed.
     """
     batch = path.inputs[0].shape[0]
     seen = []
@@ -313,6 +310,34 @@ def _integrate(forward: ModelScores, layer, path: PathInputs, target_sets: list[
                        torch.cat([path.attention_mask, path.attention_mask]))
     activations = seen[0]
     x, x0 = activations[:batch], activations[batch:]
+
+    def scores_at(scaled: torch.Tensor, size: int) -> torch.Tensor:
+        with _hook(layer, _returning(scaled)):
+            return forward(*[_repeat(t, size) for t in path.inputs],
+                           _repeat(path.attention_mask, size))
+
+    total = path_gradients(x, x0, scores_at, target_sets, n_steps=n_steps,
+                           internal_batch_size=internal_batch_size)
+    chosen = [torch.tensor(targets, device=x.device) for targets in target_sets]
+    per_token = (total * (x - x0)).sum(-1).detach()
+    rows = torch.arange(batch, device=x.device)
+    gaps = torch.stack([ends[rows, t] - ends[rows + batch, t] for t in chosen])
+    return Attributions(per_token, (per_token.sum(-1) - gaps).detach())
+
+
+def path_gradients(x: torch.Tensor, x0: torch.Tensor, scores_at, target_sets: list[list[int]],
+                   *, n_steps: int, internal_batch_size: int | None) -> torch.Tensor:
+    """The quadrature of the gradients along the straight path from ``x0`` to ``x`` (a batch
+    of B examples): ``total[j, b]`` for example ``b`` towards ``target_sets[j][b]``, shape
+    (J, *x.shape). Integrated gradients are ``total * (x - x0)``.
+
+    ``scores_at(points, steps)`` returns the model's scores at ``points`` (``steps`` path
+    points of the whole batch, rows ordered step by step as in Captum). At most
+    ``internal_batch_size`` rows go through the model at once; each chunk takes one forward
+    pass and one backward pass per target set. An example's score depends only on its own
+    rows, so the gradient of the sum over the batch gives each example its own gradient.
+    """
+    batch = x.shape[0]
     alphas, weights = gauss_legendre(n_steps, x.device)
     steps = max(1, (internal_batch_size or n_steps * batch) // batch)
     chosen = [torch.tensor(targets, device=x.device) for targets in target_sets]
@@ -323,18 +348,13 @@ def _integrate(forward: ModelScores, layer, path: PathInputs, target_sets: list[
         scaled = (x0.unsqueeze(0) + a.view(-1, *[1] * x.dim()) * (x - x0).unsqueeze(0))
         scaled = scaled.reshape(size * batch, *x.shape[1:]).requires_grad_()
         with torch.enable_grad():  # also when the caller is under torch.no_grad()
-            with _hook(layer, _returning(scaled)):
-                scores = forward(*[_repeat(t, size) for t in path.inputs],
-                                 _repeat(path.attention_mask, size))
+            scores = scores_at(scaled, size)
             for j, target in enumerate(chosen):
                 picked = scores.gather(1, target.repeat(size).unsqueeze(1)).sum()
                 (grad,) = torch.autograd.grad(picked, scaled, retain_graph=j < len(chosen) - 1)
                 grad = grad.view(size, batch, *x.shape[1:])
                 total[j] += (grad * w.view(-1, *[1] * (grad.dim() - 1))).sum(0)
-    per_token = (total * (x - x0)).sum(-1).detach()
-    rows = torch.arange(batch, device=x.device)
-    gaps = torch.stack([ends[rows, t] - ends[rows + batch, t] for t in chosen])
-    return Attributions(per_token, (per_token.sum(-1) - gaps).detach())
+    return total
 
 
 def _repeat(tensor: torch.Tensor, times: int) -> torch.Tensor:

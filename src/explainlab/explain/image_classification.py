@@ -14,7 +14,7 @@ import torch
 from captum.attr import visualization as captum_viz
 
 from . import _checks
-from ._attribution import gauss_legendre
+from ._attribution import path_gradients
 from ._base import BaseExplainer, register
 from ._html import ImageVisualization
 
@@ -156,19 +156,11 @@ class ImageClassificationExplainer(BaseExplainer):
         all-zero baseline: what Captum's ``IntegratedGradients`` computes (the same
         Gauss-Legendre steps, rows ordered step by step, ``internal_batch_size`` rows per
         pass; the tests compare), without its bookkeeping around the path."""
-        alphas, weights = gauss_legendre(n_steps, inputs.device)
-        batch, ones = inputs.shape[0], [1] * inputs.dim()
-        steps = max(1, (self.internal_batch_size or n_steps * batch) // batch)
-        total = torch.zeros_like(inputs)
-        with torch.enable_grad():
-            for start in range(0, n_steps, steps):
-                a, w = alphas[start : start + steps], weights[start : start + steps]
-                points = (a.view(-1, *ones) * inputs.unsqueeze(0)).reshape(
-                    len(a) * batch, *inputs.shape[1:]).requires_grad_()
-                score = self._logits(points)[:, self.selected_index].sum()
-                (grad,) = torch.autograd.grad(score, points)
-                total += (grad.view(len(a), *inputs.shape) * w.view(-1, *ones)).sum(0)
-        return (total * inputs).detach()
+        target = [[self.selected_index] * inputs.shape[0]]
+        total = path_gradients(inputs, torch.zeros_like(inputs),
+                               lambda points, steps: self._logits(points), target,
+                               n_steps=n_steps, internal_batch_size=self.internal_batch_size)
+        return (total[0] * inputs).detach()
 
     def _zero_score(self) -> torch.Tensor:
         """The selected class's logit at the baseline (an all-zero input)."""
