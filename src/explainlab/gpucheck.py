@@ -420,19 +420,12 @@ def execute_lesson(path: str | Path, *, device: str, profile: str = "offline",
     nb = jupytext.read(path)
     nb.cells.append(nbformat.v4.new_code_cell(EPILOGUE, metadata={
         "tags": [EPILOGUE_TAG], "jupyter": {"source_hidden": True}}))
-    saved = os.environ.get(constants.ENV_DEVICE)
     with tempfile.TemporaryDirectory(prefix="explainlab-gpucheck-") as tmp:
         copy = Path(tmp) / path.parent.name / f"{path.stem}.ipynb"
         copy.parent.mkdir()
         nbformat.write(nb, copy)
-        os.environ[constants.ENV_DEVICE] = device
-        try:
-            return lessons._run(copy, profile=profile, timeout=timeout)
-        finally:
-            if saved is None:
-                os.environ.pop(constants.ENV_DEVICE, None)
-            else:
-                os.environ[constants.ENV_DEVICE] = saved
+        return lessons._run(copy, profile=profile, timeout=timeout,
+                            env={constants.ENV_DEVICE: device})
 
 
 @dataclass

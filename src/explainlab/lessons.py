@@ -164,8 +164,10 @@ def _client_class():
     return Client
 
 
-def _run(path: Path, *, profile: str, timeout: int) -> tuple[NotebookNode, float]:
-    """Execute ``path`` in a fresh kernel; returns the notebook and the seconds it took."""
+def _run(path: Path, *, profile: str, timeout: int,
+         env: dict[str, str] | None = None) -> tuple[NotebookNode, float]:
+    """Execute ``path`` in a fresh kernel (``env``: more variables for it); returns the
+    notebook and the seconds it took."""
     import jupytext
 
     nb = jupytext.read(path)
@@ -179,7 +181,8 @@ def _run(path: Path, *, profile: str, timeout: int) -> tuple[NotebookNode, float
     env = {**os.environ, constants.ENV_PROFILE: profile,
            # No download/loading bars on the executed pages (hub and transformers read this).
            "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-           "PYDEVD_DISABLE_FILE_VALIDATION": "1"}  # quiet debugpy note on the kernel's stderr
+           "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # quiet debugpy note on the kernel's stderr
+           **(env or {})}
     client = _client_class()(nb, timeout=timeout, kernel_name="python3",
                              on_cell_start=started, record_timing=True)
     started_at = time.perf_counter()
