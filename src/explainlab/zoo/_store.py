@@ -107,13 +107,12 @@ def build_side_by_side(roles: Sequence[str], *, jobs: int, force: bool = False) 
     first). Each build still uses ``BUILD_THREADS`` threads, so the weights are those of
     ``build``. Prints one line per twin (a failure with its log's tail); True if all built.
     """
-    for role in roles:
-        get_recipe(role)  # an unknown role fails here, before anything starts
-    todo = [role for role in roles if force or not (_folder(role, recipe_key(
-        get_recipe(role))) / MANIFEST).is_file()]
+    # An unknown role fails here, before anything starts.
+    folders = {role: _folder(role, recipe_key(get_recipe(role))) for role in roles}
+    todo = [role for role in roles if force or not (folders[role] / MANIFEST).is_file()]
     for role in roles:
         if role not in todo:
-            print(f"{role}: {_folder(role, recipe_key(get_recipe(role)))} (cached)", flush=True)
+            print(f"{role}: {folders[role]} (cached)", flush=True)
     if not todo:
         return True
     rank = {role: i for i, role in enumerate(SLOWEST_FIRST)}
@@ -124,8 +123,7 @@ def build_side_by_side(roles: Sequence[str], *, jobs: int, force: bool = False) 
     logs = constants.HOME / "twins" / ".logs"
     for done in run_side_by_side(commands, jobs=jobs, logs=logs, desc="twins"):
         if done.returncode == 0:
-            folder = _folder(done.name, recipe_key(get_recipe(done.name)))
-            tqdm.write(f"{done.name}: {folder} ({done.seconds:.1f} s)")
+            tqdm.write(f"{done.name}: {folders[done.name]} ({done.seconds:.1f} s)")
         else:
             failed.append(done.name)
             tqdm.write(f"{done.name}: FAILED (log {done.log}):\n{done.tail()}", file=sys.stderr)
