@@ -5,9 +5,23 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# The CPU build of torch. An unpinned torch pulls gigabytes of CUDA wheels:
-# override only on purpose, e.g. `make site TORCH_SPEC=torch==2.13.0+cu128`.
-TORCH_SPEC ?= torch==2.13.0
+# Every package of .venv at an exact version (explainlab aside): `make install` installs it,
+# `make lock` rewrites it (scripts/course_lock.py), `make test-latest` reports the drift.
+LOCK := course.lock
+LOCKED_TORCH := $(shell grep -m1 -E '^torch==' $(LOCK) 2>/dev/null)
+# The torch build, by default the lock's: PyTorch's CPU build (pip finds it in the find-links
+# or index that carries it, e.g. PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu;
+# without one it fails rather than pull the CUDA build). Override only on purpose:
+# `make install TORCH_SPEC=torch==2.13.0+cu128` on a GPU machine (the rest stays locked; .venv
+# then differs from the lock in torch and its CUDA packages), or
+# `make lock TORCH_SPEC=torch==2.14.0+cpu` to move the lock to another torch.
+TORCH_SPEC ?= $(or $(LOCKED_TORCH),torch==2.13.0+cpu)
+# `make test-latest`: the newest releases pyproject.toml allows, in a venv and a twin cache of
+# their own (the locked build's .venv and EXPLAINLAB_HOME stay as they are).
+LATEST_VENV ?= .venv-latest
+LATEST_HOME ?= $(or $(EXPLAINLAB_HOME),$(HOME)/.cache/explainlab)-latest
+# `make lock`'s throwaway venv.
+LOCK_VENV := build/lock-venv
 PROFILE ?= $(or $(EXPLAINLAB_PROFILE),offline)
 export EXPLAINLAB_PROFILE := $(PROFILE)
 export NO_MKDOCS_2_WARNING := 1
@@ -18,17 +32,49 @@ INSTALLED := $(VENV)/.installed
 # pinned in docs/vendor/package-lock.json and installed with npm.
 VENDOR := docs/vendor/node_modules/.package-lock.json
 
-.PHONY: site test bench gpu-check gpu-carry serve install twins lessons vendor test-tools lint clean
+.PHONY: site test test-latest lock bench gpu-check gpu-carry serve install twins lessons vendor \
+	test-tools lint clean
 
-$(INSTALLED): pyproject.toml Makefile
+# The lock's versions (pip first, then the rest with TORCH_SPEC's torch in the same resolution,
+# so that nothing asks for another torch), explainlab itself with --no-deps and the lock's
+# setuptools; then whatever the lock does not hold is uninstalled and .venv is checked against it.
+$(INSTALLED): $(LOCK) pyproject.toml Makefile scripts/course_lock.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
-	$(PY) -m pip install --quiet --constraint <($(PY) -m pip freeze | grep -i '^torch==') \
-		--editable ".[dev,mirror]"
+	$(PY) -m pip install --quiet --requirement <(grep -E '^pip==' $(LOCK))
+	$(PY) -m pip install --quiet --requirement <(grep -v -E '^torch==' $(LOCK)) "$(TORCH_SPEC)"
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation --editable ".[dev,mirror]"
+ifeq ($(TORCH_SPEC),$(LOCKED_TORCH))
+	$(PY) scripts/course_lock.py sync --lock $(LOCK)
+endif
+	$(PY) -m pip check
 	@touch $@
 
 install: $(INSTALLED)
+
+# Rewrites the lock: TORCH_SPEC's torch and the project with its extras at the newest releases
+# pyproject.toml allows, in a throwaway venv; `git diff course.lock` shows what moved.
+lock:
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/python -m pip install --quiet "$(TORCH_SPEC)" --editable ".[dev,mirror]"
+	$(LOCK_VENV)/bin/python -m pip check
+	$(LOCK_VENV)/bin/python scripts/course_lock.py write $(LOCK)
+	rm -rf $(LOCK_VENV)
+
+# The tests against the newest releases pyproject.toml allows (torch stays TORCH_SPEC's): a fresh
+# $(LATEST_VENV), twins built under $(LATEST_HOME), every test but the one that holds .venv to
+# the lock; then what drifted from the lock (package, locked, newest). Not part of `make test`.
+test-latest: $(VENDOR) test-tools
+	rm -rf $(LATEST_VENV)
+	$(PYTHON) -m venv $(LATEST_VENV)
+	$(LATEST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LATEST_VENV)/bin/python -m pip install --quiet "$(TORCH_SPEC)" --editable ".[dev,mirror]"
+	$(LATEST_VENV)/bin/python -m pip check
+	EXPLAINLAB_HOME=$(LATEST_HOME) $(LATEST_VENV)/bin/python -m explainlab.cli zoo build
+	status=0; EXPLAINLAB_HOME=$(LATEST_HOME) $(LATEST_VENV)/bin/python -m pytest \
+		--deselect tests/test_lock.py::test_environment_matches_lock || status=$$?; \
+	$(LATEST_VENV)/bin/python scripts/course_lock.py drift --lock $(LOCK); exit $$status
 
 # The offline twins: trained on first use, then cached under EXPLAINLAB_HOME; two at a time
 # on two cores or more (same weights as one at a time; `--jobs`).
@@ -59,7 +105,7 @@ test-tools:
 	@bash scripts/ensure-test-tools.sh
 
 test: twins $(VENDOR) test-tools
-	$(VENV)/bin/ruff check src tests docs/hooks benchmarks
+	$(VENV)/bin/ruff check src tests docs/hooks benchmarks scripts
 	$(PY) -m pytest
 
 # Measurements, not tests: cold/warm `make site`, and the explainers against
@@ -85,7 +131,7 @@ serve: site
 	$(PY) -m http.server --directory site 8000
 
 lint: $(INSTALLED)
-	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff check src tests scripts
 
 clean:
 	rm -rf site test-output

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The programs the tests drive, from Debian: chromium and a font with Chinese characters for
-# the site's browser tests (tests/website), shellcheck and aria2c for hfd/hfd.sh's tests.
+# the site's browser tests (tests/website), shellcheck and aria2c for hfd/hfd.sh's tests
+# (actionlint in tests/test_workflows.py also runs shellcheck on the workflows' scripts).
 # Installs only what is missing, so `make test` can run it every time.
 set -euo pipefail
 
