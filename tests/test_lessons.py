@@ -3,6 +3,8 @@ errors, the command line. Tiny temporary lessons, never the course's own."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import subprocess
 import sys
@@ -30,10 +32,17 @@ TINY = HEADER + """
 # # A tiny lesson
 
 # %% tags=["where"]
+import hashlib
 import os
 import sys
+import tempfile
 
-print(os.environ["EXPLAINLAB_PROFILE"], os.getcwd(), sys.executable, sep="\\n")
+# Facts about the kernel's folders, not the folders: no page may show a folder of this machine.
+here = os.getcwd()
+fresh = (os.path.dirname(here) == os.path.realpath(tempfile.gettempdir())
+         and os.path.basename(here).startswith("explainlab-lesson-"))
+python = hashlib.sha256(os.path.realpath(sys.executable).encode()).hexdigest()
+print(os.environ["EXPLAINLAB_PROFILE"], fresh, python, sep="\\n")
 
 # %%
 6 * 7
@@ -116,7 +125,11 @@ def test_package_digest_covers_the_package_sources(tmp_path, monkeypatch):
     (package / "__pycache__" / "recipe.cpython-311.pyc").write_bytes(b"\0")
     assert lessons.package_digest() == before  # bytecode is not source
     (package / "zoo" / "recipe.py").write_text("SIZE = 2\n")
-    assert lessons.package_digest() != before
+    changed = lessons.package_digest()
+    assert changed != before
+    (package / "claims").mkdir()  # claims read outputs, they never make them
+    (package / "claims" / "lesson.py").write_text("WORDS = 1\n")
+    assert lessons.package_digest() == changed
 
 
 def test_unknown_profile_is_refused(tmp_path):
@@ -129,10 +142,11 @@ def test_execute_in_a_fresh_kernel_then_from_the_cache(tmp_path, monkeypatch, st
     path = lesson(tmp_path, TINY)
     nb = lessons.execute(path, profile="hub")
     where = next(c for c in nb.cells if "where" in c.metadata.get("tags", []))
-    profile, cwd, executable = where.outputs[0].text.split()
+    profile, fresh, executable = where.outputs[0].text.split()
     assert profile == "hub"  # the profile reaches the kernel's environment
-    assert Path(cwd).name.startswith("explainlab-lesson-") and Path(cwd) != Path.cwd()
-    assert Path(executable).resolve() == Path(sys.executable).resolve()  # this venv's kernel
+    assert fresh == "True"  # a new explainlab-lesson-* folder in the temporary folder
+    assert executable == hashlib.sha256(  # this venv's kernel
+        os.path.realpath(sys.executable).encode()).hexdigest()
     assert nb.cells[-1].outputs[0].data["text/plain"] == "42"
     meta = nb.metadata["explainlab"]
     assert meta["profile"] == "hub" and meta["cached"] is False and meta["seconds"] > 0
@@ -205,3 +219,67 @@ def test_command_line_prints_seconds_per_lesson(tmp_path, jobs):
     assert f"FAILED {bad}" in second.stderr and "ValueError: boom" in second.stderr
     if jobs == "2":
         assert "FAILED en-02_failing (log " in second.stderr
+
+
+# A lesson that shows its working directory: the claim of every lesson refuses it.
+LEAKY = HEADER + """
+# %% [markdown]
+# # A lesson that shows a folder of this machine
+
+# %% tags=["where"]
+import os
+
+print("working in", os.getcwd())
+"""
+
+
+@pytest.mark.slow
+def test_claims_are_checked_executed_and_cached(tmp_path, monkeypatch, stable_package):
+    path = lesson(tmp_path, LEAKY, name="01_leaky.py")
+    with pytest.raises(errors.LessonClaimError) as caught:
+        lessons.execute(path)
+    message = str(caught.value)
+    assert isinstance(caught.value, AssertionError)
+    first = message.splitlines()[0]
+    assert f"Lesson {path} (language en, profile offline): 1 of 1 claims failed" in first
+    claim = "no_machine_local_paths: No output shows a folder of the machine"
+    assert claim in message
+    assert "cell 2 shows the lesson's temporary working directory" in message
+    assert "working in" in message  # what the notebook printed
+
+    cached = lessons.cache_path(path, lessons.cache_key(path, profile="offline"))
+    assert cached.is_file()  # kept: execution is expensive, the check runs again
+
+    def no_kernel(*args, **kwargs):
+        raise AssertionError("a cached lesson must not be executed again")
+
+    monkeypatch.setattr(lessons, "_run", no_kernel)
+    with pytest.raises(errors.LessonClaimError, match="no_machine_local_paths"):
+        lessons.execute(path)  # from the cache: checked again
+    nb = lessons.execute(path, check=False)  # for callers that check the claims themselves
+    assert nb.metadata["explainlab"]["cached"] is True
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_command_line_fails_on_a_claim(tmp_path, jobs):
+    """A lesson whose claim fails makes `run` exit non-zero, naming the lesson and the claim;
+    so do the claims comparing the two languages of a lesson."""
+    slug = "01_mt_attribution"  # a slug with claims of its own, one of them comparing en and zh
+    en = lesson(tmp_path, LEAKY, name=f"{slug}.py")
+    zh = lesson(tmp_path, LEAKY.replace("working in", "工作目录"), name=f"{slug}.py", lang="zh")
+    done = subprocess.run([sys.executable, "-m", "explainlab.lessons", "run", str(en), str(zh),
+                           "--jobs", jobs], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stdout + done.stderr
+    if jobs == "1":
+        assert f"FAILED {en} " in done.stderr and f"FAILED {zh} " in done.stderr
+        assert f"Lesson {en} (language en, profile offline):" in done.stderr
+        assert "translations_of_both_scripts" in done.stderr  # one of lesson 01's own
+    else:  # each lesson's process: the end of its log
+        assert "FAILED en-01_mt_attribution (log " in done.stderr
+        assert "FAILED zh-01_mt_attribution (log " in done.stderr
+    assert "no_machine_local_paths" in done.stderr  # the claim of every lesson
+    # Both executed: their printed text is compared, and differs.
+    assert f"FAILED {slug} (en and zh compared)" in done.stderr
+    assert f"Lessons {en} and {zh} (languages en and zh compared" in done.stderr
+    assert "both_languages_print_the_same" in done.stderr

@@ -46,6 +46,21 @@ def test_variants():
         explainlab.resolve("lm-gpt2", "hub", variant="large")
 
 
+def test_describe_names_role_and_model_never_a_folder(monkeypatch):
+    from explainlab.models import describe
+
+    assert describe("mt-zh-en", "offline") == (
+        "mt-zh-en: offline twin of Helsinki-NLP/opus-mt-zh-en")
+    assert describe("lm", "hub") == "lm: Qwen/Qwen3-0.6B"
+    assert describe("lm-gpt2", "hub", variant="xl") == "lm-gpt2 (xl): openai-community/gpt2-xl"
+    monkeypatch.setenv("EXPLAINLAB_PROFILE", "offline")  # builds nothing: no twin here
+    assert describe("vit") == "vit: offline twin of google/vit-base-patch16-224"
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # a mirror: resolve() downloads
+    assert describe("lm", "hub") == "lm: Qwen/Qwen3-0.6B"
+    with pytest.raises(UnknownRoleError, match="variants: xl"):
+        describe("lm-gpt2", "hub", variant="large")
+
+
 def test_unknown_role_lists_the_valid_ones():
     with pytest.raises(KeyError) as caught:
         explainlab.resolve("translator", "hub")

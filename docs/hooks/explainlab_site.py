@@ -5,7 +5,9 @@ For the language of the build (``theme.language``: ``en`` or ``zh``) it
 - executes every lesson ``lessons/<lang>/NN_slug.py`` through ``explainlab.lessons.execute``
   (cached by content under ``EXPLAINLAB_HOME/lessons``, so a warm build runs nothing) with
   the profile in ``EXPLAINLAB_PROFILE`` (``offline`` when unset), refuses a lesson whose
-  outputs contain a stderr stream or an error, and adds the executed notebook as the page
+  outputs contain a stderr stream or an error, or whose claims fail (``explainlab.claims``:
+  its own, those of every lesson, and those comparing it with the other language's
+  notebook), and adds the executed notebook as the page
   ``lessons/NN_slug.ipynb`` that mkdocs-jupyter renders; nav entries of lessons not written
   yet are dropped, a lesson missing from the nav is an error;
 - puts "Open in Colab", "Open in Kaggle" and "Download notebook" buttons under each lesson's
@@ -296,7 +298,7 @@ def on_files(files: Files, config) -> Files:
     import nbformat
 
     from explainlab import lessons
-    from explainlab.errors import LessonExecutionError
+    from explainlab.errors import LessonClaimError, LessonExecutionError
 
     out_dir = _home() / "site" / STATE.profile / STATE.lang
     for slug, source in _lesson_sources(STATE.lang).items():
@@ -304,13 +306,13 @@ def on_files(files: Files, config) -> Files:
         if not committed.is_file():
             raise PluginError(f"explainlab_site: {committed.relative_to(ROOT)} is missing: "
                               f"pair it with `jupytext --sync {source.relative_to(ROOT)}`.")
-        try:
-            nb = lessons.execute(source, profile=STATE.profile)
+        try:  # claims are checked below, once a noisy cached run has been replaced
+            nb = lessons.execute(source, profile=STATE.profile, check=False)
             found = noise(nb)
             if found and nb.metadata.get("explainlab", {}).get("cached"):
                 # e.g. a twin was trained during that run, with progress bars: run it again
                 log.info("Executing %s again: its cached outputs have %s", source.name, found[0])
-                nb = lessons.execute(source, profile=STATE.profile, force=True)
+                nb = lessons.execute(source, profile=STATE.profile, force=True, check=False)
                 found = noise(nb)
         except LessonExecutionError as exc:
             raise PluginError(f"explainlab_site: {exc}") from None
@@ -319,6 +321,11 @@ def on_files(files: Files, config) -> Files:
                 f"explainlab_site: lessons/{STATE.lang}/{source.name} writes to stderr, fails "
                 "or shows widgets; silence warnings and progress bars at their source (see "
                 ".notes/lesson-guide.md):\n  " + "\n  ".join(found))
+        try:  # no page states a claim its outputs contradict
+            lessons.check_claims(nb, source)
+            _check_other_language(nb, source)
+        except (LessonClaimError, LessonExecutionError) as exc:
+            raise PluginError(f"explainlab_site: {exc}") from None
         uri = f"lessons/{slug}.ipynb"
         nb.metadata.get("explainlab", {}).pop("cached", None)  # same bytes warm or cold
         _write_if_changed(out_dir / uri, nbformat.writes(nb).encode())
@@ -331,6 +338,22 @@ def on_files(files: Files, config) -> Files:
     for name, source in _vendor_files().items():
         files.append(File.generated(config, f"assets/vendor/{name}", abs_src_path=str(source)))
     return files
+
+
+def _check_other_language(nb, source: Path) -> None:
+    """The claims comparing ``source``'s notebook with its other language's (executed through
+    the cache: ``make site`` has executed both, and the other build needs it anyway)."""
+    from explainlab import lessons
+
+    slug = source.stem
+    langs = {STATE.lang: (source, nb)}
+    for lang in lessons.LANGS:
+        other = LESSONS / lang / source.name
+        if lang not in langs and other.is_file():
+            langs[lang] = (other, lessons.execute(other, profile=STATE.profile, check=False))
+    if all(lang in langs for lang in lessons.LANGS):
+        (en_path, en), (zh_path, zh) = (langs[lang] for lang in lessons.LANGS)
+        lessons.check_pair_claims(en, zh, slug, paths=(en_path, zh_path))
 
 
 def _vendor_files() -> dict[str, Path]:

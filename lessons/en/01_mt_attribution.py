@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -55,7 +55,9 @@ session = explainlab.setup()
 # ## The translator
 #
 # Lessons never name a model: they ask for a *role*, and `explainlab.resolve` answers
-# with a hub id or a local folder, depending on the profile.
+# with a hub id or a local folder, depending on the profile. We print what the role stands
+# for (`explainlab.models.describe`), not that folder: its path only means something on the
+# machine that ran the lesson.
 
 # %%
 import gc
@@ -64,8 +66,8 @@ import inseq
 import pandas as pd
 import torch
 
-MODEL = explainlab.resolve("mt-zh-en")
-print(MODEL)
+MODEL = explainlab.resolve("mt-zh-en")  # what from_pretrained loads: a hub id or a folder
+print(explainlab.models.describe("mt-zh-en"))
 
 # %% [markdown]
 # `inseq.load_model` wraps a 🤗 transformers model together with an attribution method,

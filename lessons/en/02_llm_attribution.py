@@ -2,6 +2,11 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -58,7 +63,7 @@ lm_path = explainlab.resolve("lm")
 tokenizer = AutoTokenizer.from_pretrained(lm_path)
 model = AutoModelForCausalLM.from_pretrained(
     lm_path, device_map=session.device_map, attn_implementation="eager")
-print("model:", lm_path)
+print("model:", explainlab.models.describe("lm"))
 print("class:", type(model).__name__, "| tokenizer:", type(tokenizer).__name__)
 
 # %% [markdown]
@@ -510,13 +515,15 @@ if on_gpu and has_bnb:
     gpt2 = AutoModelForCausalLM.from_pretrained(
         gpt2_path, quantization_config=BitsAndBytesConfig(load_in_8bit=True),
         device_map=session.device_map)
-    print(f"Loaded {gpt2_path} in 8-bit with bitsandbytes.")
+    print("Loaded in 8-bit with bitsandbytes:",
+          explainlab.models.describe("lm-gpt2", variant="xl"))
 else:
     print(f"8-bit loading skipped: it needs a CUDA device (this session: {session.device}) "
           f"and the bitsandbytes package (installed: {has_bnb}).")
     gpt2_path = explainlab.resolve("lm-gpt2")
     gpt2 = AutoModelForCausalLM.from_pretrained(gpt2_path, device_map=session.device_map)
-    print(f"Loaded the small GPT-2 in full precision instead: {gpt2_path}")
+    print("Loaded the small GPT-2 in full precision instead:",
+          explainlab.models.describe("lm-gpt2"))
 gpt2.generation_config.pad_token_id = gpt2_tokenizer.pad_token_id  # the pad set-up, for generate
 print(f"memory footprint: {gpt2.get_memory_footprint() / 2**20:.0f} MiB")
 

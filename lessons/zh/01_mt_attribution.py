@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -51,7 +51,8 @@ session = explainlab.setup()
 # ## 翻译模型
 #
 # 课程里从不直接写模型名，而是按“角色”要模型：`explainlab.resolve` 会根据当前配置，
-# 返回 Hub 上的模型 id 或者本地文件夹。
+# 返回 Hub 上的模型 id 或者本地文件夹。我们打印的是这个角色代表哪个模型
+# （`explainlab.models.describe`），而不是那个文件夹：它的路径只在运行课程的那台机器上才有意义。
 
 # %%
 import gc
@@ -60,8 +61,8 @@ import inseq
 import pandas as pd
 import torch
 
-MODEL = explainlab.resolve("mt-zh-en")
-print(MODEL)
+MODEL = explainlab.resolve("mt-zh-en")  # 交给 from_pretrained 加载的东西：Hub 模型 id 或文件夹
+print(explainlab.models.describe("mt-zh-en"))
 
 # %% [markdown]
 # `inseq.load_model` 把一个 🤗 transformers 模型和一种归因方法包在一起，这里先用 `saliency`。

@@ -26,6 +26,10 @@ class TwinUnavailableError(ExplainLabError, LookupError):
     """The offline twin for a role cannot be provided."""
 
 
+class TwinContractError(ExplainLabError, RuntimeError):
+    """No seed gave an offline twin that keeps its contract; the message lists what it missed."""
+
+
 class DeviceUnavailableError(ExplainLabError, RuntimeError):
     """``EXPLAINLAB_DEVICE`` asks for a device this machine does not have."""
 
@@ -56,6 +60,15 @@ class ChecksumMismatchError(ExplainLabError, OSError):
 
 class LessonExecutionError(ExplainLabError, RuntimeError):
     """A lesson cell raised an error or ran out of time; the message shows the cell."""
+
+
+class LessonClaimError(ExplainLabError, AssertionError):
+    """An executed lesson contradicts a claim of its prose (``explainlab.claims``); the message
+    names the lesson file, the language, and each failed claim with what it found."""
+
+
+class UnknownClaimError(ExplainLabError, KeyError):
+    """A claim name that a lesson does not have; the message lists its claims."""
 
 
 # Explainers (explainlab.explain, lesson 03_classification_explainers)

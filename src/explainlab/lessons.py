@@ -4,9 +4,16 @@ A lesson is ``lessons/<lang>/NN_slug.py``. ``execute`` runs it in a fresh ``pyth
 of the running interpreter (so the project's venv), in a temporary working directory, with
 ``EXPLAINLAB_PROFILE`` set, and keeps the executed notebook under
 ``EXPLAINLAB_HOME/lessons``. The cache key covers everything that changes the outputs: the
-lesson source, the ``explainlab`` package sources (the twins' recipes included), the profile
-and the versions of the libraries the lessons explain with. The site build and the lesson
-tests read the executed notebooks from there.
+lesson source, the ``explainlab`` package sources (the twins' recipes included; not the
+claims, which only read outputs), the profile and the versions of the libraries the lessons
+explain with. The site build and the lesson tests read the executed notebooks from there.
+
+Every notebook ``execute`` returns, executed or from the cache, has passed the lesson's claims
+(``explainlab.claims``: what the prose says about the outputs); otherwise it raises
+``LessonClaimError`` naming each failed claim, and the notebook stays cached (execution is
+expensive, the check is not). The command line also checks the claims that compare the
+English and Chinese notebooks once both are executed, and exits non-zero when any claim
+fails, so that ``make site`` publishes no lesson whose claims fail.
 
 Command line (``make lessons``)::
 
@@ -31,7 +38,7 @@ from typing import TYPE_CHECKING
 
 from . import constants
 from ._parallel import default_jobs
-from .errors import LessonExecutionError
+from .errors import LessonClaimError, LessonExecutionError
 from .notebook import check_profile
 
 if TYPE_CHECKING:
@@ -44,8 +51,11 @@ LESSONS_DIR = Path(__file__).resolve().parents[2] / "lessons"
 """``lessons/`` of the repository this package is installed from (editable install)."""
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
+_NOT_IN_KEY = ("claims",)  # package folders that cannot change a lesson's outputs
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _META = "explainlab"  # notebook metadata key for what execute() records
+WORKDIR_PREFIX = "explainlab-lesson-"
+"""Name prefix of the temporary working directory a lesson runs in."""
 
 
 def lesson_paths(lang: str | None = None, *, root: Path | None = None) -> list[Path]:
@@ -65,11 +75,79 @@ def lesson_paths(lang: str | None = None, *, root: Path | None = None) -> list[P
     return [p for name in langs for p in sorted((folder / name).glob("[0-9][0-9]_*.py"))]
 
 
+def lesson_id(path: str | Path) -> tuple[str | None, str]:
+    """``(language, slug)`` of a lesson file ``<lang>/NN_slug.py``: the language is the
+    folder's name when it is one of ``LANGS``, else ``None`` (a variant of a lesson, such as a
+    copy with answers filled in, which only the claims of every lesson apply to)."""
+    path = Path(path)
+    return (path.parent.name if path.parent.name in LANGS else None), path.stem
+
+
+def _shown(path: str | Path) -> str:
+    """A lesson file as messages name it: relative to the repository when it is inside."""
+    path = Path(path)
+    try:
+        return path.resolve().relative_to(LESSONS_DIR.parent).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _failures(failures: list, total: int) -> str:
+    lines = [f"{len(failures)} of {total} claims failed; the site will not publish it:"]
+    for failure in failures:
+        message = "\n".join("      " + line for line in failure.message.splitlines())
+        lines.append(f"  - {failure.claim.name}: {failure.claim.summary}\n{message}")
+    return "\n".join(lines)
+
+
+def check_claims(nb: NotebookNode, path: str | Path) -> None:
+    """Check the claims of the lesson at ``path`` (and those of every lesson) on its executed
+    notebook ``nb``.
+
+    Raises:
+        LessonClaimError: some claims fail; the message names the lesson file, its language
+            and profile, and each failed claim (name, one-line description, what it found).
+    """
+    from . import claims
+
+    lang, slug = lesson_id(path)
+    profile = claims.notebook_profile(nb)
+    failures = claims.check(nb, lang, slug, profile=profile)
+    if failures:
+        applied = claims.list_claims(slug if lang else claims.EVERY_LESSON, profile=profile)
+        where = f"language {lang}" if lang else "no language folder: only every lesson's claims"
+        raise LessonClaimError(
+            f"Lesson {_shown(path)} ({where}, profile {profile}): "
+            + _failures(failures, len(applied)))
+
+
+def check_pair_claims(en: NotebookNode, zh: NotebookNode, slug: str, *,
+                      paths: tuple[str | Path, str | Path] | None = None) -> None:
+    """Check the claims that compare the English and the Chinese notebooks of lesson ``slug``.
+
+    Raises:
+        LessonClaimError: some fail; the message names both lesson files and each claim.
+    """
+    from . import claims
+
+    profile = claims.notebook_profile(en)
+    failures = claims.check_pair(en, zh, slug, profile=profile)
+    if failures:
+        files = paths or tuple(LESSONS_DIR / lang / f"{slug}.py" for lang in LANGS)
+        applied = claims.list_claims(slug, paired=True, profile=profile)
+        raise LessonClaimError(
+            f"Lessons {_shown(files[0])} and {_shown(files[1])} (languages {LANGS[0]} and "
+            f"{LANGS[1]} compared, profile {profile}): " + _failures(failures, len(applied)))
+
+
 def package_digest() -> str:
-    """sha256 of the ``explainlab`` package's files (paths and bytes; no bytecode)."""
+    """sha256 of the ``explainlab`` package's files (paths and bytes; no bytecode), except
+    ``claims/``: claims read a lesson's outputs and never make them, so editing one checks
+    the cached notebooks again instead of executing them again."""
     digest = hashlib.sha256()
     files = sorted(p for p in _PACKAGE_DIR.rglob("*")
-                   if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+                   if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+                   and p.relative_to(_PACKAGE_DIR).parts[0] not in _NOT_IN_KEY)
     for path in files:
         digest.update(path.relative_to(_PACKAGE_DIR).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
@@ -90,8 +168,8 @@ def library_versions() -> dict[str, str]:
 def cache_key(path: str | Path, *, profile: str = "offline") -> str:
     """The sha256 that names a lesson's executed notebook in the cache.
 
-    It changes when the lesson source, any file of the ``explainlab`` package, the profile
-    or a version in ``library_versions()`` changes.
+    It changes when the lesson source, any file of the ``explainlab`` package (its claims
+    aside), the profile or a version in ``library_versions()`` changes.
     """
     digest = hashlib.sha256()
     parts = [b"lesson", Path(path).read_bytes(), b"package", package_digest().encode(),
@@ -186,7 +264,7 @@ def _run(path: Path, *, profile: str, timeout: int,
     client = _client_class()(nb, timeout=timeout, kernel_name="python3",
                              on_cell_start=started, record_timing=True)
     started_at = time.perf_counter()
-    with (tempfile.TemporaryDirectory(prefix="explainlab-lesson-") as cwd,
+    with (tempfile.TemporaryDirectory(prefix=WORKDIR_PREFIX) as cwd,
           tempfile.TemporaryDirectory(prefix="explainlab-ipc-") as ipc):
         client.ipc_dir = ipc if os.name == "posix" else None
         client.resources = {"metadata": {"path": cwd}}
@@ -197,21 +275,38 @@ def _run(path: Path, *, profile: str, timeout: int,
     return nb, time.perf_counter() - started_at
 
 
+def _cached(path: Path, key: str) -> NotebookNode | None:
+    """The cached executed notebook of ``path`` for ``key``, if there is one."""
+    import nbformat
+
+    cached = cache_path(path, key)
+    if not cached.is_file():
+        return None
+    nb = nbformat.read(cached, as_version=4)
+    nb.metadata[_META]["cached"] = True
+    return nb
+
+
 def execute(path: str | Path, *, profile: str = "offline", timeout: int = 600,
-            force: bool = False) -> NotebookNode:
-    """Execute a lesson (a Jupytext file) and return the executed notebook, cached.
+            force: bool = False, check: bool = True) -> NotebookNode:
+    """Execute a lesson (a Jupytext file) and return the executed notebook, cached, after
+    checking its claims.
 
     The kernel is ``python3`` of the running interpreter, its working directory a fresh
     temporary folder, ``EXPLAINLAB_PROFILE`` set to ``profile``. The executed notebook is
     kept under ``EXPLAINLAB_HOME/lessons``, keyed by ``cache_key``; a later call with the
     same key returns it without running anything. ``nb.metadata["explainlab"]`` records the
     profile, the key, the execution seconds and whether this call came from the cache.
+    Executed or cached, the notebook must pass the lesson's claims (``check_claims``); it
+    stays cached when they fail, and they are checked again on the next call.
 
     Args:
         path: ``lessons/<lang>/NN_slug.py``.
         profile: ``offline`` (the twins) or ``hub`` (the real models).
         timeout: seconds one cell may run.
         force: execute even when a cached notebook exists.
+        check: check the claims. Only for callers that check them themselves (the lesson
+            tests check one claim per test, the site's hook checks after a re-run).
 
     Returns:
         The executed ``nbformat.NotebookNode``.
@@ -219,6 +314,8 @@ def execute(path: str | Path, *, profile: str = "offline", timeout: int = 600,
     Raises:
         LessonExecutionError: a cell raised (the message names the cell, shows its source
             and the traceback) or ran past ``timeout``.
+        LessonClaimError: a claim of the lesson fails on its outputs (the message names the
+            lesson file, the language and each failed claim).
         FileNotFoundError: ``path`` does not exist.
     """
     import nbformat
@@ -226,22 +323,22 @@ def execute(path: str | Path, *, profile: str = "offline", timeout: int = 600,
     path = Path(path).resolve()
     profile = check_profile(profile)
     key = cache_key(path, profile=profile)
-    cached = cache_path(path, key)
-    if cached.is_file() and not force:
-        nb = nbformat.read(cached, as_version=4)
-        nb.metadata[_META]["cached"] = True
-        return nb
-    nb, seconds = _run(path, profile=profile, timeout=timeout)
-    nb.metadata[_META] = {"profile": profile, "key": key, "seconds": round(seconds, 2),
-                          "source": f"{path.parent.name}/{path.name}",
-                          "versions": library_versions()}
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    for old in cached.parent.glob(f"{path.parent.name}-{path.stem}-*.ipynb"):
-        old.unlink(missing_ok=True)  # earlier keys of this lesson are stale
-    partial = cached.with_suffix(f".{os.getpid()}.tmp")
-    nbformat.write(nb, partial)
-    os.replace(partial, cached)
-    nb.metadata[_META]["cached"] = False
+    nb = None if force else _cached(path, key)
+    if nb is None:
+        cached = cache_path(path, key)
+        nb, seconds = _run(path, profile=profile, timeout=timeout)
+        nb.metadata[_META] = {"profile": profile, "key": key, "seconds": round(seconds, 2),
+                              "source": f"{path.parent.name}/{path.name}",
+                              "versions": library_versions()}
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        for old in cached.parent.glob(f"{path.parent.name}-{path.stem}-*.ipynb"):
+            old.unlink(missing_ok=True)  # earlier keys of this lesson are stale
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        nbformat.write(nb, partial)
+        os.replace(partial, cached)
+        nb.metadata[_META]["cached"] = False
+    if check:
+        check_claims(nb, path)
     return nb
 
 
@@ -270,20 +367,54 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.jobs > 1 and len(paths) > 1:
         return _run_side_by_side(paths, args)
     failed = 0
+    done: dict[tuple[str, str], tuple[Path, NotebookNode]] = {}
     for path in paths:
         started = time.perf_counter()
         try:
-            nb = execute(path, profile=args.profile, timeout=args.timeout, force=args.force)
+            nb = execute(path, profile=args.profile, timeout=args.timeout, force=args.force,
+                         check=False)
         except (LessonExecutionError, FileNotFoundError) as exc:
             failed += 1
             print(f"FAILED {path} ({time.perf_counter() - started:.1f} s)\n{exc}",
                   file=sys.stderr, flush=True)
             continue
+        lang, slug = lesson_id(path)
+        if lang is not None:
+            done[lang, slug] = (path, nb)
         meta = nb.metadata[_META]
         note = f"cached; executed in {meta['seconds']:.1f} s" if meta["cached"] else "executed"
+        try:
+            check_claims(nb, path)
+        except LessonClaimError as exc:
+            failed += 1
+            print(f"FAILED {path} ({time.perf_counter() - started:.1f} s; {note}): its claims "
+                  f"do not hold\n{exc}", file=sys.stderr, flush=True)
+            continue
         print(f"{time.perf_counter() - started:7.1f} s  {path}  ({note}, profile "
               f"{meta['profile']})", flush=True)
+    for slug, (en, zh) in _pairs(done).items():
+        failed += not _compare(slug, en, zh)
     return 1 if failed else 0
+
+
+def _pairs(done: dict[tuple[str, str], tuple[Path, NotebookNode]]
+           ) -> dict[str, tuple[tuple[Path, NotebookNode], tuple[Path, NotebookNode]]]:
+    """The lessons executed in both languages: slug -> (English, Chinese) (path, notebook)."""
+    first, second = LANGS
+    return {slug: (done[first, slug], done[second, slug])
+            for slug in sorted({slug for _, slug in done})
+            if (first, slug) in done and (second, slug) in done}
+
+
+def _compare(slug: str, en: tuple[Path, NotebookNode], zh: tuple[Path, NotebookNode]) -> bool:
+    """Check the claims comparing the two languages of ``slug``; print a failure."""
+    try:
+        check_pair_claims(en[1], zh[1], slug, paths=(en[0], zh[0]))
+    except LessonClaimError as exc:
+        print(f"FAILED {slug} ({' and '.join(LANGS)} compared): the claims comparing its "
+              f"languages do not hold\n{exc}", file=sys.stderr, flush=True)
+        return False
+    return True
 
 
 def _run_side_by_side(paths: list[Path], args: argparse.Namespace) -> int:
@@ -297,15 +428,36 @@ def _run_side_by_side(paths: list[Path], args: argparse.Namespace) -> int:
                  [sys.executable, "-m", "explainlab.lessons", "run", str(path), *options,
                   *(["--force"] if args.force else [])]) for path in paths]
     failed = 0
+    passed = set()
     logs = constants.HOME / "lessons" / ".logs"
     for done in run_side_by_side(commands, jobs=args.jobs, logs=logs, desc="lessons"):
         if done.returncode == 0:
+            passed.add(done.name)
             tqdm.write(done.tail(1))
         else:
             failed += 1
             tqdm.write(f"FAILED {done.name} (log {done.log}):\n{done.tail(60)}", file=sys.stderr)
+    # Lessons executed in both languages (each in its own process): compare them from the
+    # cache. A lesson whose execution failed is not there (its failure is reported above).
+    ids = {path: lesson_id(path) for path in paths}
+    wanted = {slug for lang, slug in ids.values() if lang is not None
+              and all((other, slug) in ids.values() for other in LANGS)}
+    executed = {}
+    for path, (lang, slug) in ids.items():
+        resolved = Path(path).resolve()
+        if slug not in wanted or not resolved.is_file():
+            continue
+        nb = _cached(resolved, cache_key(resolved, profile=args.profile))
+        if nb is not None:
+            executed[lang, slug] = (path, nb)
+        elif f"{resolved.parent.name}-{resolved.stem}" in passed:
+            failed += 1  # executed, yet not in the cache: something changed the key meanwhile
+            print(f"FAILED {path}: executed, but its notebook is not in the cache any more "
+                  "(did the lesson or the explainlab package change during the run?), so its "
+                  "languages could not be compared; run again.", file=sys.stderr, flush=True)
+    for slug, (en, zh) in _pairs(executed).items():
+        failed += not _compare(slug, en, zh)
     return 1 if failed else 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -77,6 +77,32 @@ def get_role(name: str) -> Role:
         ) from None
 
 
+def describe(role: str, profile: str | None = None, *, variant: str | None = None) -> str:
+    """What ``resolve(role)`` stands for, in words fit for a page: the role and the hub id of
+    its model, or of the model its offline twin stands in for. Never a local folder (a page
+    shows no folder of the machine that ran it); builds and downloads nothing.
+
+    >>> describe("mt-zh-en", "offline")
+    'mt-zh-en: offline twin of Helsinki-NLP/opus-mt-zh-en'
+    >>> describe("lm-gpt2", "hub", variant="xl")
+    'lm-gpt2 (xl): openai-community/gpt2-xl'
+
+    Introduced in lesson 01_mt_attribution.
+
+    Raises:
+        UnknownRoleError: not a role, or not one of the role's variants.
+    """
+    entry = get_role(role)
+    if variant is not None and variant not in entry.variants:
+        known = ", ".join(entry.variants) or "none"
+        raise UnknownRoleError(f"Role {role!r} has no variant {variant!r}; its variants: {known}.")
+    hub_id = entry.variants[variant] if variant else entry.hub_id
+    name = f"{role} ({variant})" if variant else role
+    if check_profile(profile) == "offline":
+        return f"{name}: offline twin of {hub_id}"
+    return f"{name}: {hub_id}"
+
+
 def resolve(role: str, profile: str | None = None, *, variant: str | None = None,
             files: Sequence[str] | None = None) -> str:
     """What ``from_pretrained`` should load for ``role`` in the active profile.

@@ -1,15 +1,16 @@
 """Lesson fixtures: each lesson executed once per session (and cached by content across
-sessions, see ``explainlab.lessons``), and helpers that read a cell's outputs by its tag.
+sessions, see ``explainlab.lessons``), and the parameters that turn a lesson's claims
+(``explainlab.claims``) into one test per claim and language.
 
-In a lesson test::
+A lesson's claims live in the package, where ``lessons.execute`` checks them for the site;
+its test module runs the same functions::
 
-    from .conftest import tagged_text
+    @pytest.mark.parametrize(("lang", "claim"), claim_cases(SLUG))
+    def test_claim(executed, lang, claim):
+        check_claim(executed, SLUG, lang, claim)
 
-    def test_translation(executed):
-        nb = executed("en", "01_mt_attribution")
-        assert "I like machine learning" in tagged_text(nb, "check-translation")
-
-A tag is set on the lesson cell with Jupytext: ``# %% tags=["check-translation"]``.
+The helpers that read a cell's outputs by its tag (``cell_by_tag``, ``tagged_text``, ...)
+are in ``explainlab.claims`` too.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from pathlib import Path
 
 import pytest
 
-from explainlab import lessons
+from explainlab import claims, lessons
 
 from conftest import TWIN_HOME
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS = ROOT / "lessons"
+LANGS = lessons.LANGS
 
 
 def slugs(lang: str | None = None) -> list[str]:
@@ -53,7 +55,8 @@ def executed() -> Callable[[str, str], object]:
     """``executed(lang, slug)``: the lesson executed offline, as an ``nbformat.NotebookNode``.
 
     Memoised for the session; across sessions ``explainlab.lessons.execute`` returns the
-    cached notebook while nothing that affects it has changed.
+    cached notebook while nothing that affects it has changed. Its claims are not checked
+    here: each is a test of its own (``claim_cases``).
     """
     done: dict[tuple[str, str], object] = {}
 
@@ -61,54 +64,35 @@ def executed() -> Callable[[str, str], object]:
         if (lang, slug) not in done:
             with _twin_home():
                 done[lang, slug] = lessons.execute(LESSONS / lang / f"{slug}.py",
-                                                   profile="offline")
+                                                   profile="offline", check=False)
         return done[lang, slug]
 
     return run
 
 
-def cells_with_tag(nb, tag: str) -> list:
-    """Every cell carrying the Jupytext tag ``tag``."""
-    return [c for c in nb.cells if tag in c.get("metadata", {}).get("tags", [])]
+def claim_cases(slug: str) -> list:
+    """``(lang, claim)`` parameters, one per language and claim of lesson ``slug`` on the
+    offline profile (its own claims, then every lesson's), with ids like ``en-translation``."""
+    return [pytest.param(lang, c, id=f"{lang}-{c.name}")
+            for c in claims.list_claims(slug, profile="offline") for lang in LANGS]
 
 
-def cell_by_tag(nb, tag: str):
-    """The one cell tagged ``tag``; fails the test, listing the tags there are, otherwise."""
-    found = cells_with_tag(nb, tag)
-    if len(found) != 1:
-        tags = sorted({t for c in nb.cells for t in c.get("metadata", {}).get("tags", [])})
-        pytest.fail(f"{len(found)} cells tagged {tag!r} (one expected); tags: {tags}")
-    return found[0]
+def pair_cases(slug: str) -> list:
+    """One parameter per claim comparing the two languages of lesson ``slug``."""
+    return [pytest.param(c, id=c.name)
+            for c in claims.list_claims(slug, paired=True, profile="offline")]
 
 
-def text_outputs(cell, *, html: bool = True) -> str:
-    """A cell's text outputs joined: stdout streams, ``text/plain`` and ``text/html``."""
-    parts: list[str] = []
-    streaming = False  # stdout may arrive in several chunks, cut anywhere: glue them back
-    for output in cell.get("outputs", []):
-        kind = output.get("output_type")
-        if kind == "stream" and output.get("name") == "stdout":
-            text = output.get("text", "")
-            if streaming:
-                parts[-1] += text
-            else:
-                parts.append(text)
-            streaming = True
-        elif kind in ("execute_result", "display_data"):
-            streaming = False
-            data = output.get("data", {})
-            for mime in ("text/plain", "text/html") if html else ("text/plain",):
-                value = data.get(mime)
-                if value is not None:
-                    parts.append(value if isinstance(value, str) else "".join(value))
-    return "\n".join(parts)
+def check_claim(executed, slug: str, lang: str, claim: claims.Claim) -> None:
+    """Run one claim on the executed lesson, as ``lessons.execute`` does (claims that read
+    ``EXPLAINLAB_HOME`` see the home the lesson ran with)."""
+    nb = executed(lang, slug)
+    with _twin_home():
+        claim(nb, lang=lang)
 
 
-def tagged_text(nb, tag: str, *, html: bool = True) -> str:
-    """``text_outputs`` of the one cell tagged ``tag``."""
-    return text_outputs(cell_by_tag(nb, tag), html=html)
-
-
-def has_html(cell) -> bool:
-    """Whether the cell displayed something as ``text/html``."""
-    return any("text/html" in o.get("data", {}) for o in cell.get("outputs", []))
+def check_pair_claim(executed, slug: str, claim: claims.Claim) -> None:
+    """Run one claim comparing the English and the Chinese executed lesson."""
+    en, zh = executed("en", slug), executed("zh", slug)
+    with _twin_home():
+        claim(en, zh)

@@ -1,6 +1,8 @@
-"""Lesson 05 (homework): executed offline in both languages, every check cell ran and said
-"no answer yet"; no answer is written in the lesson; and the same lesson with answers read
-off its own tables (injected here, never committed) passes every check."""
+"""Lesson 05 (homework): its claims, ``explainlab.claims.homework``, which ``lessons.execute``
+checks for the site (executed offline in both languages, every check cell ran and said "no
+answer yet"), one test per claim and language; and here: no answer is written in the lesson,
+and the same lesson with answers read off its own tables (injected here, never committed)
+passes every check."""
 
 from __future__ import annotations
 
@@ -10,15 +12,15 @@ import jupytext
 import pytest
 
 from explainlab import homework, lessons
-from explainlab.zoo import translation
+from explainlab.claims import cell_by_tag, tagged_text
+from explainlab.claims import homework as homework_claims
 
-from .conftest import LESSONS, cell_by_tag, has_html, tagged_text
-from .test_pairing import strip_comments
+from .conftest import LESSONS, check_claim, claim_cases
 from conftest import TWIN_HOME
 
 pytestmark = pytest.mark.slow
 
-SLUG = "05_homework"
+SLUG = homework_claims.SLUG
 QUESTIONS = homework.list_questions()
 
 # Answers as a learner reads them off the lesson's own tables (lesson variables), so the
@@ -35,49 +37,9 @@ SOLUTIONS = {
 }
 
 
-@pytest.fixture(scope="module", params=("en", "zh"))
-def nb(request, executed):
-    return executed(request.param, SLUG)
-
-
-def test_banner_names_the_offline_profile(nb):
-    first_code = next(c for c in nb.cells if c.cell_type == "code")
-    assert "profile offline" in "".join(o.get("text", "") for o in first_code.outputs)
-
-
-def test_the_translator_and_the_forced_continuation(nb):
-    assert tagged_text(nb, "check-translation").strip() == translation.LESSON_TRANSLATION
-    printed = tagged_text(nb, "check-forced")
-    probabilities = re.search(r"probability of each forced token: \[([^\]]*)\]", printed)
-    assert probabilities and len(probabilities.group(1).split()) == 2  # George, Washington
-    assert has_html(cell_by_tag(nb, "check-head-view"))
-
-
-@pytest.mark.parametrize("qid", QUESTIONS)
-def test_check_cells_ran_and_ask_for_an_answer(nb, qid):
-    cell = cell_by_tag(nb, f"check-{qid}")
-    assert strip_comments(cell.source) == (
-        f'answer = None\nresults["{qid}"] = explainlab.homework.check("{qid}", answer)')
-    assert tagged_text(nb, f"check-{qid}").splitlines() == [
-        f"{qid}: no answer yet. Replace None with your answer and run the cell again.",
-        f"{qid}：还没有作答。把 None 换成你的答案，再运行一次这个单元格。"]
-
-
-def test_summary_counts_no_answers(nb):
-    assert tagged_text(nb, "summary").startswith(f"0 of {len(QUESTIONS)} answers right:")
-
-
-def test_task2_offline_uses_the_stated_example(nb):
-    asked = tagged_text(nb, "task2-ask")
-    assert "cannot explain a review" in asked and "(b) example:" in asked
-    assert "model output" not in asked
-    assert tagged_text(nb, "task2-parse").startswith("8 pairs parsed from the example:")
-    compared = tagged_text(nb, "task2-compare")
-    found = re.search(r"Spearman rank correlation \(example, (\d+) words\): (-?[\d.]+)", compared)
-    assert found and int(found.group(1)) == 8 and -1 <= float(found.group(2)) <= 1
-    plot = cell_by_tag(nb, "task2-plot")
-    assert any("image/png" in o.get("data", {}) for o in plot.outputs)
-    assert "my rank correlation:" in tagged_text(nb, "exercise-guesses")
+@pytest.mark.parametrize(("lang", "claim"), claim_cases(SLUG))
+def test_claim(executed, lang, claim):
+    check_claim(executed, SLUG, lang, claim)
 
 
 def test_no_answer_is_written_in_the_lesson():

@@ -3,37 +3,19 @@
 
 from __future__ import annotations
 
-import io
 import re
-import tokenize
 
 import jupytext
 import nbformat
 import pytest
+
+from explainlab.claims import strip_comments
 
 from .conftest import LESSONS, slugs
 
 SLUGS = slugs()
 PAIRS = [(lang, slug) for slug in SLUGS for lang in ("en", "zh")]
 _FENCE = re.compile(r"^\s*(```|~~~)")
-
-
-def strip_comments(source: str) -> str:
-    """Code without ``#`` comments: comment-only lines dropped, trailing comments cut."""
-    lines = source.splitlines()
-    try:
-        comments = [tok for tok in tokenize.generate_tokens(io.StringIO(source).readline)
-                    if tok.type == tokenize.COMMENT]
-    except (tokenize.TokenError, SyntaxError):  # IPython magics: fall back to whole lines
-        return "\n".join(line for line in lines if not line.lstrip().startswith("#"))
-    dropped = set()
-    for tok in reversed(comments):
-        row, col = tok.start
-        line = lines[row - 1]
-        lines[row - 1] = line[:col].rstrip()
-        if not line[:col].strip():
-            dropped.add(row - 1)
-    return "\n".join(line for i, line in enumerate(lines) if i not in dropped)
 
 
 def _tags(cell) -> list[str]:
