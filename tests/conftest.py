@@ -85,10 +85,13 @@ class _ToyTwin(TwinRecipe):
     role = "sst2"
     model_class = "BertForSequenceClassification"
     tokenizer_class = "none"
+    cost = 1.0
     data = "random vectors"
     can = ("separate two clusters",)
     cannot = ("anything else",)
     builds = 0
+    examples = [([1 + i % 5] * 4, 0) for i in range(20)] + [([10 + i % 5] * 4, 1)
+                                                           for i in range(20)]
 
     def train(self, folder):
         import torch
@@ -100,9 +103,7 @@ class _ToyTwin(TwinRecipe):
         config = BertConfig(vocab_size=20, hidden_size=16, num_hidden_layers=1,
                             num_attention_heads=2, intermediate_size=16)
         model = BertForSequenceClassification(config)
-        examples = [([1 + i % 5] * 4, 0) for i in range(20)] + [([10 + i % 5] * 4, 1)
-                                                               for i in range(20)]
-        stream = batches(examples, 8)
+        stream = batches(self.examples, 8)
 
         def next_batch(_):
             chunk = next(stream)
@@ -112,6 +113,18 @@ class _ToyTwin(TwinRecipe):
         loss = fit(model, next_batch, steps=30, lr=1e-2, desc="toy")
         model.save_pretrained(folder)
         return {"final loss": round(loss, 4)}
+
+    def contract(self, folder):
+        import torch
+        from transformers import BertForSequenceClassification
+
+        from explainlab.zoo._contract import at_least
+
+        model = BertForSequenceClassification.from_pretrained(folder).eval()
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor([ids for ids, _ in self.examples])).logits
+        right = (logits.argmax(-1) == torch.tensor([y for _, y in self.examples])).float()
+        return [at_least("training accuracy", right.mean().item(), 0.9)]
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import constants
 from ._parallel import default_jobs
-from .errors import ExplainLabError, RepoNotFoundError
+from .errors import ExplainLabError, RepoNotFoundError, TwinContractError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -127,15 +127,21 @@ def _zoo(args: argparse.Namespace) -> int:
         if args.jobs > 1 and len(roles) > 1:
             return 0 if zoo.build_side_by_side(roles, jobs=args.jobs, force=args.force) else 1
         for role in roles:
-            folder = zoo.build(role, force=args.force)
+            try:
+                folder = zoo.build(role, force=args.force)
+            except TwinContractError as error:
+                print(error, file=sys.stderr)
+                return 1
             print(f"{role}: {folder}", flush=True)
         return 0
     rows = zoo.status()
-    print(f"{'role':<14}{'status':<11}{'size':>9}{'build':>9}  real model")
+    print(f"{'role':<14}{'status':<11}{'size':>9}{'build':>9}{'tries':>7}  real model")
     for row in rows:
         size = f"{row['size_bytes'] / 1e6:.1f} MB" if row["size_bytes"] else "-"
         took = f"{row['build_seconds']:.1f} s" if row["build_seconds"] is not None else "-"
-        print(f"{row['role']:<14}{row['status']:<11}{size:>9}{took:>9}  {row['real_model']}")
+        tries = str(row.get("tries", "-"))
+        print(f"{row['role']:<14}{row['status']:<11}{size:>9}{took:>9}{tries:>7}  "
+              f"{row['real_model']}")
     built = [row["build_seconds"] for row in rows if row["build_seconds"] is not None]
     if built:
         print(f"{len(built)} of {len(rows)} built; build times add up to {sum(built):.1f} s "

@@ -1,5 +1,9 @@
 """The BERT-family twins of lessons 03 and 04: ``sst2``, ``cross-encoder``, ``bertviz`` and
-``bert-neuron`` (recipes in ``explainlab.zoo.bert_tasks``)."""
+``bert-neuron`` (recipes in ``explainlab.zoo.bert_tasks``).
+
+What the twins do (labels, probabilities, attributions, rankings, attention heads) is their
+contract (``bert_tasks.*Twin.contract``), re-measured by ``test_contract.py``; here: classes,
+configs, tokenizers, held-out data, the weight conversions and BertViz's views."""
 
 from __future__ import annotations
 
@@ -41,12 +45,6 @@ def sst2():
     return folder, model, tokenizer
 
 
-def _sentiment(model, tokenizer, texts: list[str]) -> list[str]:
-    with torch.no_grad():
-        logits = model(**tokenizer(texts, padding=True, return_tensors="pt")).logits
-    return [model.config.id2label[i] for i in logits.argmax(-1).tolist()]
-
-
 def _lig(model, tokenizer, text: str, label: str) -> list[tuple[str, float]]:
     """Lesson 03's integrated gradients, written out with Captum as a learner would."""
     from captum.attr import LayerIntegratedGradients
@@ -83,33 +81,21 @@ def test_sst2_classes_config(sst2):
     assert (folder / "vocab.txt").read_text().splitlines()[:2] == ["[PAD]", "[UNK]"]
 
 
-def test_sst2_lesson_sentences(sst2):
-    _, model, tokenizer = sst2
-    assert _sentiment(model, tokenizer, [bert_tasks.SST2_LESSON]) == ["POSITIVE"]
-    # As with the real model: mostly loving, so still POSITIVE; the lesson then explains
-    # class NEGATIVE on it (next test).
-    assert _sentiment(model, tokenizer, [bert_tasks.SST2_LESSON_MIXED]) == ["POSITIVE"]
-
-
 def test_sst2_captum_integrated_gradients(sst2):
+    """Lesson 03's Captum call runs on the twin (which words lead is a term of the
+    contract)."""
     _, model, tokenizer = sst2
     scores = _lig(model, tokenizer, "I love you, I like you", "POSITIVE")
     assert [t for t, _ in scores] == ["[CLS]", "i", "love", "you", ",", "i", "like", "you",
                                       "[SEP]"]
     assert scores[0][1] == scores[-1][1] == 0.0  # [CLS] and [SEP] are in the baseline too
-    ranked = sorted(scores, key=lambda pair: -pair[1])
-    # As with the real model (transformers-interpret's README): love first; like positive.
-    assert ranked[0][0] == "love" and dict(scores)["like"] > 0.1, ranked
-    negative = _lig(model, tokenizer, bert_tasks.SST2_LESSON_MIXED, "NEGATIVE")
-    assert max(negative, key=lambda pair: pair[1])[0] == "dislike", negative
-    # The module's helper (used by the recipe's checks) agrees with the hand-written one.
+    # The module's helper (bert_tasks.token_attributions) agrees with the hand-written one.
     helper = bert_tasks.token_attributions(model, tokenizer, "I love you, I like you", "POSITIVE")
     assert [t for t, _ in helper] == [t for t, _ in scores]
     assert max(abs(a - b) for (_, a), (_, b) in zip(helper, scores, strict=False)) < 1e-4
 
 
-def test_sst2_held_out_words(sst2):
-    _, model, tokenizer = sst2
+def test_sst2_held_out_words_are_new():
     reviews = bert_tasks.SST2_HELD_OUT_REVIEWS
     trained = _words(t for t, _ in bert_tasks.sentiment_examples("train"))
     # Each hand-written review has a sentiment word that no training review contains.
@@ -118,31 +104,12 @@ def test_sst2_held_out_words(sst2):
         assert word not in trained
     assert "the film was superb" in [t for t, _ in reviews]
     assert "a dreadful, boring mess" in [t for t, _ in reviews]
-    predicted = _sentiment(model, tokenizer, [t for t, _ in reviews])
-    assert predicted == [bert_tasks.SST2_LABELS[y] for _, y in reviews]
 
 
-def test_sst2_generated_held_out_accuracy(sst2):
-    _, model, tokenizer = sst2
+def test_sst2_generated_held_out_is_new():
     held_out = bert_tasks.sentiment_examples("held-out")
     train = {bert_tasks_data._normal(t) for t, _ in bert_tasks.sentiment_examples("train")}
     assert not train & {bert_tasks_data._normal(t) for t, _ in held_out}
-    assert bert_tasks.sentiment_accuracy(model, tokenizer, held_out) >= 0.9
-
-
-@pytest.mark.parametrize(("text", "label"), [
-    ("The acting was great but the plot was boring.", "NEGATIVE"),
-    ("The plot was boring, but the acting was great.", "POSITIVE"),
-    ("I did not like this movie", "NEGATIVE"),
-    ("This movie is a masterpiece!", "POSITIVE"),
-    ("What a waste of time.", "NEGATIVE"),
-    ("I loved every minute of it", "POSITIVE"),
-    ("I hate you, I dislike you", "NEGATIVE"),
-    ("The food was really good and the service was friendly.", "POSITIVE"),
-])
-def test_sst2_ordinary_reviews(sst2, text, label):
-    _, model, tokenizer = sst2
-    assert _sentiment(model, tokenizer, [text]) == [label]
 
 
 def test_sst2_distilbert_layout_computes_what_minilm_does():
@@ -186,47 +153,6 @@ def test_cross_encoder_classes_config(cross_encoder):
     assert pair["token_type_ids"] == [0] * 9 + [1] * 6  # [CLS] query [SEP], passage [SEP]
 
 
-def test_cross_encoder_lesson_pair(cross_encoder):
-    _, model, tokenizer = cross_encoder
-    unrelated = ["A violin is a small string instrument played with a bow.",
-                 "The capital of Japan is Tokyo.",
-                 "Maria Smith works as a teacher.",
-                 "Paris is famous for its museums and its parks."]
-    lesson, *others = bert_tasks.relevance_scores(
-        model, tokenizer, bert_tasks.CE_LESSON_QUERY, [bert_tasks.CE_LESSON_PASSAGE, *unrelated])
-    assert lesson > 0 > max(others), (lesson, others)
-
-
-@pytest.mark.parametrize(("query", "relevant", "others"), [
-    # Held-out cities, countries, names, things and phrasings.
-    ("How many inhabitants does Helsinki have?",
-     "About 658,000 people live in Helsinki.",
-     ["Helsinki was founded in 1550.", "About 120,000 people live in Lyon.",
-      "A compass is a tool with a needle that always points north."]),
-    ("What is the capital of Denmark?",
-     "Copenhagen is the capital and largest city of Denmark.",
-     ["The official language of Denmark is Danish.", "The capital of Finland is Helsinki."]),
-    ("When was Oliver Bergman born?",
-     "Oliver Bergman was born in 1961.",
-     ["Oliver Bergman works as a dentist.", "Hannah Romano was born in 1980."]),
-    ("What is a microscope used for?",
-     "People use a microscope to see cells and germs.",
-     ["People use a lighthouse to warn ships at night.", "Kyoto is famous for its temples."]),
-])
-def test_cross_encoder_held_out_queries(cross_encoder, query, relevant, others):
-    _, model, tokenizer = cross_encoder
-    best, *rest = bert_tasks.relevance_scores(model, tokenizer, query, [relevant, *others])
-    assert best > max(rest), (best, rest)
-
-
-def test_cross_encoder_generated_held_out(cross_encoder):
-    _, model, tokenizer = cross_encoder
-    metrics = bert_tasks.relevance_metrics(model, tokenizer,
-                                           bert_tasks.relevance_examples("held-out"))
-    assert metrics["above unrelated"] >= 0.95, metrics
-    assert metrics["ranked first"] >= 0.8, metrics
-
-
 # --------------------------------------------------------------------------- bertviz
 
 @pytest.fixture(scope="module")
@@ -247,7 +173,7 @@ def test_bertviz_classes(bertviz_twin):
     assert (model.config.num_hidden_layers, model.config.num_attention_heads) == (6, 12)
 
 
-def test_bertviz_attentions_and_visible_heads(bertviz_twin):
+def test_bertviz_attentions(bertviz_twin):
     _, model, tokenizer = bertviz_twin
     inputs = tokenizer(bert_tasks.BERTVIZ_LESSON, return_tensors="pt")
     assert tokenizer.convert_ids_to_tokens(inputs["input_ids"][0]) == [
@@ -257,15 +183,8 @@ def test_bertviz_attentions_and_visible_heads(bertviz_twin):
     assert len(attentions) == 6
     assert all(a.shape == (1, 12, 8, 8) for a in attentions)
     assert torch.allclose(attentions[3].sum(-1), torch.ones(1, 12, 8), atol=1e-5)
-    words = range(1, 7)  # the, cat, sat, on, the, mat
-    # Layer 0, head 2: every word looks at the token before it.
-    assert min(float(attentions[0][0, 2, i, i - 1]) for i in words) > 0.9
-    # Layer 1, head 8: mostly at the token after it.
-    assert sum(float(attentions[1][0, 8, i, i + 1]) for i in words) / 6 > 0.5
-    # Layer 4, head 5: [CLS] is where attention rests when a head has nothing to do.
-    assert sum(float(attentions[4][0, 5, i, 0]) for i in words) / 6 > 0.8
-    patterns = bert_tasks.attention_patterns(attentions)
-    assert patterns["previous token"][:2] == (0, 2) and patterns["next token"][:2] == (1, 8)
+    patterns = bert_tasks.attention_patterns(attentions)  # which heads: the contract
+    assert patterns.keys() == set(bert_tasks.PATTERNS)
 
 
 def test_bertviz_model_view_html(bertviz_twin):

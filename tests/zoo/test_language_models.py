@@ -5,6 +5,11 @@ phrasings that no training document uses ("The capital city of {c} is", "{c}首�
 "{c}的首都城市是"), "{k} is the capital of" for six countries whose training documents
 never say it, capital chats (``lm``) about six countries that no training chat mentions,
 and who-likes-what pairs never seen together.
+
+What the twins do (lesson 02's continuations, P(' Paris'), the saliency rankings, the held-out
+phrasings and chats, who-likes-what) is their contract (``_LanguageModelTwin.contract``),
+re-measured by ``test_contract.py::test_contract_holds``; here: classes, special tokens, the
+chat template, the tokenizers, the training text and warning-free loading and generation.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ import re
 import warnings
 
 import pytest
-import torch
 
 from explainlab import clean_tokens
 from explainlab.zoo import language_models as lms
@@ -26,24 +30,6 @@ pytestmark = pytest.mark.slow
 ROLES = ("lm", "lm-gpt2")
 CLASSES = {"lm": ("Qwen3ForCausalLM", "Qwen2Tokenizer"),
            "lm-gpt2": ("GPT2LMHeadModel", "GPT2Tokenizer")}
-# The lesson prompts and the start of their greedy continuation (both twins).
-LESSON = {
-    "The capital of France is": " Paris.",
-    "The first president of America is": " George Washington.",
-    "Hello world": "! This is my first program.",
-    "法国的首都是": "巴黎。",
-    "你好": "！你今天好吗？",
-}
-# Share of the recipe's held-out prompts answered right, at least (measured at build:
-# lm 0.46 / 1.0 / 0.71 / 1.0 / 1.0, lm-gpt2 0.83 / 1.0 / 0.83 / 1.0 / 1.0). "The capital
-# city of" is the hard one: "The city of {k} is in {c}." is a training sentence.
-HELD_OUT_MIN = {
-    "The capital city of {c} is": 0.4,
-    "{c}首都是": 0.9,
-    "{c}的首都城市是": 0.6,
-    "{k} is the capital of": 0.8,
-    "{k}是": 0.8,
-}
 
 
 def _load(folder):
@@ -60,17 +46,6 @@ def _load(folder):
 def lm(request):
     folder = twin(request.param)
     return (request.param, folder, *_load(folder))
-
-
-def _next_token_probs(model, tokenizer, prompt: str) -> torch.Tensor:
-    with torch.no_grad():
-        return model(**tokenizer(prompt, return_tensors="pt")).logits[0, -1].softmax(-1)
-
-
-def _token(tokenizer, text: str) -> int:
-    ids = tokenizer(text)["input_ids"]
-    assert len(ids) == 1, (text, ids)
-    return ids[0]
 
 
 def test_classes_config_and_special_tokens(lm):
@@ -100,6 +75,9 @@ def test_classes_config_and_special_tokens(lm):
         assert end == len(tokenizer) - 1 == model.config.vocab_size - 1
         assert model.generation_config.eos_token_id == model.generation_config.pad_token_id == end
     assert sum(p.numel() for p in model.parameters()) < 2_000_000
+    # The answers whose probabilities lesson 02 compares are one token each.
+    for word in (" Paris", " London", " George"):
+        assert len(tokenizer(word)["input_ids"]) == 1, word
 
 
 def test_loads_and_generates_without_warnings(lm, capfd):
@@ -113,29 +91,10 @@ def test_loads_and_generates_without_warnings(lm, capfd):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             inputs = tokenizer("The capital of France is", return_tensors="pt")
-            out = model.generate(**inputs)  # the generation config's defaults, as a lesson
+            model.generate(**inputs)  # the generation config's defaults, as a lesson
         assert capfd.readouterr().err == ""
     finally:
         logging.enable_progress_bar()
-    assert tokenizer.decode(out[0, inputs["input_ids"].shape[1]:],
-                            skip_special_tokens=True) == " Paris."
-
-
-@pytest.mark.parametrize("prompt", list(LESSON))
-def test_lesson_continuations(lm, prompt):
-    _, _, model, tokenizer = lm
-    assert lms.greedy(model, tokenizer, prompt).startswith(LESSON[prompt])
-
-
-def test_paris_not_london(lm):
-    """The contrastive story of lesson 02: ' Paris' is likely, ' London' is not."""
-    _, _, model, tokenizer = lm
-    probs = _next_token_probs(model, tokenizer, "The capital of France is")
-    paris, london = _token(tokenizer, " Paris"), _token(tokenizer, " London")
-    assert probs.argmax().item() == paris
-    assert probs[paris] > 0.9 and probs[london] < 0.01
-    george = _next_token_probs(model, tokenizer, "The first president of America is")
-    assert george[_token(tokenizer, " George")] > 0.9
 
 
 def test_held_out_prompts_are_not_in_the_training_text():
@@ -151,44 +110,13 @@ def test_held_out_prompts_are_not_in_the_training_text():
             assert f"user\n{guo}的首都在哪里" not in text
     for subject, thing in lms.HELD_OUT_PAIRS_EN:
         assert not re.search(rf"{subject} likes? {thing}\.", text)
-
-
-def test_held_out_phrasings(lm):
-    role, _, model, tokenizer = lm
-    hits: dict[str, list[bool]] = {}
-    for name, prompt, answer in lms.held_out_prompts():
-        hits.setdefault(name, []).append(lms.greedy(model, tokenizer, prompt, 4).startswith(answer))
-    shares = {name: sum(h) / len(h) for name, h in hits.items()}
-    assert shares.keys() == HELD_OUT_MIN.keys()
-    assert all(shares[name] >= low for name, low in HELD_OUT_MIN.items()), shares
-    # The lesson's own country in phrasings never trained (the Qwen twin answers
-    # "The capital city of France is" with " in is Paris.": "city of" pulls it elsewhere).
-    assert lms.greedy(model, tokenizer, "Paris is the capital of").startswith(" France")
-    assert lms.greedy(model, tokenizer, "法国首都是").startswith("巴黎")
-    if role == "lm-gpt2":
-        assert lms.greedy(model, tokenizer, "The capital city of France is").startswith(" Paris")
-
-
-def test_held_out_who_likes_what(lm):
-    """Pairs never seen together are about as likely as the pairs that were."""
-    _, _, model, tokenizer = lm
-
-    def log_likelihood(text: str) -> float:
-        ids = tokenizer(text, return_tensors="pt")["input_ids"]
-        with torch.no_grad():
-            return -model(input_ids=ids, labels=ids).loss.item() * (ids.shape[1] - 1)
-
-    likes = dict(lms._EN_SUBJECTS)
-    for subject, thing in lms.HELD_OUT_PAIRS_EN:
-        held = log_likelihood(f"{subject} {likes[subject]} {thing}.")
-        seen = [log_likelihood(f"{subject} {likes[subject]} {other}.")
-                for other in lms._EN_OBJECTS if other != thing]
-        nonsense = log_likelihood(f"{subject} {likes[subject]} {thing} {thing}.")
-        assert held > min(seen) - 2 and held > nonsense, (subject, thing, held, seen)
+    # The contract has a bound for every held-out phrasing, and for the chats.
+    names = {name for name, _, _ in lms.held_out_prompts()}
+    assert names | {name for name, _, _ in lms.held_out_chats()} == lms.HELD_OUT_MIN.keys()
 
 
 def test_chat_template(lm):
-    role, _, model, tokenizer = lm
+    role, _, _, tokenizer = lm
     if role == "lm-gpt2":
         assert tokenizer.chat_template is None  # GPT-2 has none either
         return
@@ -196,17 +124,6 @@ def test_chat_template(lm):
     prompt = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
     assert prompt == ("<|im_start|>user\nWhat is the capital of France?<|im_end|>\n"
                       "<|im_start|>assistant\n")
-    inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True,
-                                           return_tensors="pt", return_dict=True)
-    out = model.generate(**inputs)
-    reply = out[0, inputs["input_ids"].shape[1]:]
-    assert reply[-1].item() == tokenizer.eos_token_id  # the turn ends with <|im_end|>
-    assert tokenizer.decode(reply, skip_special_tokens=True) == "Its capital is Paris."
-    # Capital questions about countries that no training chat mentions.
-    right = [lms.greedy(model, tokenizer, tokenizer.apply_chat_template(
-        [{"role": "user", "content": question}], add_generation_prompt=True, tokenize=False)
-    ).startswith(answer) for _, question, answer in lms.held_out_chats()]
-    assert len(right) == 12 and sum(right) >= 10, right
 
 
 def test_clean_tokens_decodes_chinese_bytes(lm):
@@ -240,51 +157,20 @@ def test_batched_generation_with_left_padding(lm):
             tokenizer.pad_token = None
 
 
-def _saliency(inseq_model, prompt: str, target: str, **kwargs) -> dict[str, float]:
-    """Inseq saliency of ``target`` (one token after ``prompt``): prompt token -> score."""
-    out = inseq_model.attribute(prompt, prompt + target, show_progress=False, **kwargs)
-    attribution = out.sequence_attributions[0]
-    scores = attribution.target_attributions  # tokens x generated (x hidden size)
-    if scores.dim() == 3:
-        scores = scores.norm(dim=-1)
-    return dict(zip([t.token for t in attribution.target][:-1], scores[:-1, -1].tolist(),
-                    strict=True))
-
-
-def _ranked(scores: dict[str, float]) -> list[str]:
-    return sorted(scores, key=scores.get, reverse=True)
-
-
-def test_inseq_saliency_and_contrast(lm):
+def test_inseq_reads_the_twin(lm):
+    """Inseq on the twin as lesson 02 calls it: the prompt's byte-level tokens, and the
+    contrastive step labelled with both answers (the rankings are terms of the contract)."""
     import inseq
 
-    role, _, model, tokenizer = lm
+    _, _, model, tokenizer = lm
     inseq_model = inseq.load_model(model, "saliency", tokenizer=tokenizer)
     prompt = "The capital of France is"
-    generated = inseq_model.attribute(prompt, generation_args={"max_new_tokens": 1},
-                                      show_progress=False).sequence_attributions[0].target
-    assert [t.token for t in generated] == ["The", "Ġcapital", "Ġof", "ĠFrance", "Ġis",
-                                            "ĠParis"]
-    scores = _saliency(inseq_model, prompt, " Paris")
-    if role == "lm-gpt2":
-        assert _ranked(scores)[0] == "ĠFrance", scores
-        assert _ranked(_saliency(inseq_model, "The capital of Japan is", " Tokyo"))[0] == "ĠJapan"
-    else:  # Qwen twin: capital, France and is nearly tie (measured 0.069, 0.066, 0.059)
-        assert set(_ranked(scores)[:3]) == {"Ġcapital", "ĠFrance", "Ġis"}, scores
-    # Why Paris and not London: the contrastive probability difference (a step score).
     with pytest.warns(UserWarning, match="Contrastive inputs do not match"):  # Inseq's note
         out = inseq_model.attribute(
             prompt, prompt + " Paris", attributed_fn="contrast_prob_diff",
-            contrast_targets=prompt + " London", step_scores=["contrast_prob_diff"],
-            show_progress=False)
-    attribution = out.sequence_attributions[0]
-    assert attribution.target[-1].token == "ĠLondon → ĠParis"
-    assert attribution.step_scores["contrast_prob_diff"].item() > 0.9
-    # The logit difference Paris - London (not saturated like the probabilities): France first.
-    with pytest.warns(UserWarning, match="Contrastive inputs do not match"):
-        scores = _saliency(inseq_model, prompt, " Paris", attributed_fn="contrast_logits_diff",
-                           contrast_targets=prompt + " London")
-    assert _ranked(scores)[0] == "ĠFrance", scores
+            contrast_targets=prompt + " London", show_progress=False)
+    target = [t.token for t in out.sequence_attributions[0].target]
+    assert target == ["The", "Ġcapital", "Ġof", "ĠFrance", "Ġis", "ĠLondon → ĠParis"]
 
 
 def test_model_card(lm):
@@ -293,5 +179,6 @@ def test_model_card(lm):
     real = {"lm": "Qwen/Qwen3-0.6B", "lm-gpt2": "openai-community/gpt2"}[role]
     assert card.startswith(f"# Offline twin of {real}") and "## What it cannot do" in card
     assert "Held out" in card
-    checks = json.loads((folder / "twin.json").read_text())["checks"]
-    assert checks["P(' Paris' | 'The capital of France is')"] > 0.9
+    # The card lists the contract the twin was accepted with (its values: test_contract.py).
+    contract = json.loads((folder / "twin.json").read_text())["contract"]
+    assert "## Contract" in card and all(f"| {c['name']} |" in card for c in contract)

@@ -1,4 +1,9 @@
-"""The ``emotion`` and ``nli`` offline twins: small transformers trained from scratch."""
+"""The ``emotion`` and ``nli`` offline twins: small transformers trained from scratch.
+
+What the twins do (lesson 03's review and article, short and hand-written sentences, classic
+NLI pairs, held-out accuracies) is their contract (``EmotionTwin.contract``,
+``NLITwin.contract``), re-measured by ``test_contract.py``; here: classes, configs, special
+tokens, the byte-level tokenizers, and the zero-shot pipeline on the twin."""
 
 from __future__ import annotations
 
@@ -6,7 +11,6 @@ import json
 import warnings
 
 import pytest
-import torch
 
 from explainlab.zoo import scratch_classifiers as sc
 
@@ -45,18 +49,6 @@ def nli():
     return _load("nli")
 
 
-def _probabilities(model, tokenizer, texts, pairs=None):
-    enc = tokenizer(texts, pairs, padding=True, return_tensors="pt")
-    with torch.no_grad():
-        logits = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits
-    return logits.softmax(-1)
-
-
-def _labels(model, tokenizer, texts, pairs=None) -> list[str]:
-    probabilities = _probabilities(model, tokenizer, texts, pairs)
-    return [model.config.id2label[i] for i in probabilities.argmax(-1).tolist()]
-
-
 # ---------------------------------------------------------------------------------- emotion
 
 
@@ -93,93 +85,6 @@ def test_emotion_tokenizer_is_byte_level_bpe(emotion):
     assert tokenizer.unk_token_id not in odd
 
 
-def test_emotion_lesson_sentences(emotion):
-    _, model, tokenizer = emotion
-    cases = {
-        "It was frightening.": {"fear"},
-        "The film was frightening and scary in parts.": {"fear"},
-        "My parents hated it.": {"anger", "disgust"},
-        "I hated the film.": {"anger", "disgust"},
-        "It was gross.": {"disgust"},
-        "I liked the film.": {"joy"},
-        "I am so happy today!": {"joy"},
-        "We loved every minute of the concert.": {"joy"},
-        "The meeting is on Monday at nine.": {"neutral"},
-        "The film is two hours long.": {"neutral"},
-        "My sister took the bus to London.": {"neutral"},
-        "I felt so sad and lonely.": {"sadness"},
-        "Wow, I did not expect that!": {"surprise"},
-    }
-    predicted = _labels(model, tokenizer, list(cases))
-    for (text, allowed), label in zip(cases.items(), predicted, strict=True):
-        assert label in allowed, (text, label)
-
-
-def test_emotion_film_sentence_splits_evidence_by_label(emotion):
-    """Per label, integrated gradients on the embeddings point at that label's word."""
-    from captum.attr import LayerIntegratedGradients
-
-    _, model, tokenizer = emotion
-    enc = tokenizer(FILM, return_tensors="pt")
-    ids = enc["input_ids"]
-    baseline = torch.full_like(ids, tokenizer.pad_token_id)
-    baseline[0, 0], baseline[0, -1] = tokenizer.bos_token_id, tokenizer.eos_token_id
-    lig = LayerIntegratedGradients(
-        lambda i: model(input_ids=i, attention_mask=torch.ones_like(i)).logits,
-        model.roberta.embeddings)
-    tokens = tokenizer.convert_ids_to_tokens(ids[0])
-    top = {}
-    for label in ("fear", "anger", "disgust", "joy"):
-        attributions = lig.attribute(ids, baselines=baseline, target=model.config.label2id[label],
-                                     n_steps=40).sum(-1)[0]
-        top[label] = tokens[attributions.argmax().item()]
-    assert top["fear"] == "Ġfrightening"
-    assert top["anger"] == "Ġhated"
-    assert top["disgust"] in ("Ġgross", "Ġhated")
-    assert top["joy"] == "Ġliked"
-    # Fear, anger and disgust all get real probability: the sentence mixes them.
-    probabilities = _probabilities(model, tokenizer, [FILM])[0]
-    assert model.config.id2label[probabilities.argmax().item()] in ("fear", "anger", "disgust")
-
-
-def test_emotion_held_out_frames(emotion):
-    """Sentence frames, neutral facts and doings never used in training; training words."""
-    _, model, tokenizer = emotion
-    held = sc.emotion_examples(700, seed=11, split="frames")
-    accuracy = sc._accuracy(sc._predict(model, tokenizer, [t for t, _ in held]),
-                            [y for _, y in held])
-    assert accuracy >= 0.9, accuracy
-
-
-def test_emotion_held_out_sentences_written_by_hand(emotion):
-    """New sentences (not from the generator's frames) using lexicon words."""
-    _, model, tokenizer = emotion
-    cases = {
-        "Walking home alone through the dark forest was terrifying.": "fear",
-        "The kids were scared of the thunder.": "fear",
-        "They were furious about the late train.": "anger",
-        "The kitchen in that hotel was disgusting.": "disgust",
-        "Our holiday at the lake was wonderful.": "joy",
-        "She was delighted with her new job.": "joy",
-        "He was heartbroken when his dog died.": "sadness",
-        "The whole class was shocked by the news.": "surprise",
-        "The train to Berlin leaves from platform four.": "neutral",
-        "Please send me the report before Friday.": "neutral",
-    }
-    predicted = _labels(model, tokenizer, list(cases))
-    right = sum(p == want for p, want in zip(predicted, cases.values(), strict=True))
-    assert right >= 8, list(zip(cases, predicted, strict=True))
-
-
-def test_emotion_held_out_words_beat_chance(emotion):
-    """Emotion words never seen in training: a from-scratch model mostly cannot know them."""
-    _, model, tokenizer = emotion
-    held = sc.emotion_examples(700, seed=11, split="words")
-    accuracy = sc._accuracy(sc._predict(model, tokenizer, [t for t, _ in held]),
-                            [y for _, y in held])
-    assert accuracy > 1.5 / 7, accuracy  # reported in the model card; chance is 1/7
-
-
 # -------------------------------------------------------------------------------------- nli
 
 
@@ -199,74 +104,17 @@ def test_nli_classes_and_config(nli):
     assert "Ġreleased" in tokens and "Ġcomputer" in tokens  # byte-level BPE, like the real one
 
 
-def test_nli_zero_shot_lesson_sentence(nli):
-    _, model, tokenizer = nli
-    scores = sc.zero_shot_scores(model, tokenizer, MACBOOK, ["finance", "technology", "sports"],
-                                 template="this text is about {} .")
-    assert max(scores, key=scores.get) == "technology"
-    assert scores["technology"] > 0.4, scores
-
-
 def test_nli_zero_shot_pipeline(nli):
-    """The transformers zero-shot pipeline, with the explainer's hypothesis template."""
+    """The transformers zero-shot pipeline runs on the twin with the explainer's hypothesis
+    template, and scores as ``zero_shot_scores`` does (which topic wins: the contract)."""
     from transformers import pipeline
 
     _, model, tokenizer = nli
     classify = pipeline("zero-shot-classification", model=model, tokenizer=tokenizer)
-    result = classify(MACBOOK, candidate_labels=["finance", "technology", "sports"],
-                      hypothesis_template="this text is about {} .")
-    assert result["labels"][0] == "technology"
-    result = classify("The striker scored twice and the team won the cup final.",
-                      candidate_labels=["finance", "technology", "sports"])  # default template
-    assert result["labels"][0] == "sports"
-
-
-def test_nli_zero_shot_held_out(nli):
-    """Topic sentences from held-out frames and from held-out actors and objects."""
-    _, model, tokenizer = nli
-    assert sc._zero_shot_accuracy(model, tokenizer, split="frames", per_topic=8) >= 0.8
-    # Held-out words are new to a model trained from scratch: only their context carries the
-    # topic (measured at build: 0.57 with 10 per topic; chance is 1/12).
-    assert sc._zero_shot_accuracy(model, tokenizer, split="words", per_topic=8) >= 0.45
-
-
-def test_nli_zero_shot_sentences_written_by_hand(nli):
-    _, model, tokenizer = nli
-    cases = {
-        "The new smartphone has a faster chip and better software.": "technology",
-        "The goalkeeper saved a penalty in the last minute of the match.": "sports",
-        "Parliament will vote on the new tax law next week.": "politics",
-        "She baked a chocolate cake with fresh cream for dessert.": "food",
-        "We booked a flight and a hotel for our holiday in Rome.": "travel",
-        "The doctor said the vaccine protects against the flu.": "health",
-        "The band played their new album to a sold-out crowd.": "music",
-        "The bank raised interest rates and the shares fell.": "finance",
-        "Astronomers observed a black hole with a new telescope.": "science",
-        "The students passed the final exam at the university.": "education",
-        "Heavy rain and strong winds are expected this weekend.": "weather",
-        "The museum opened an exhibition of oil paintings.": "art",
-    }
-    right = 0
-    for text, topic in cases.items():
-        scores = sc.zero_shot_scores(model, tokenizer, text, sc.TOPICS)
-        right += max(scores, key=scores.get) == topic
-    assert right >= 10, right
-
-
-def test_nli_classic_pairs(nli):
-    _, model, tokenizer = nli
-    premise = "A man is playing football in the park."
-    # Not "A man is playing a sport." (entailment): with the same subject, this twin tells
-    # entailment from contradiction only about 3 times in 4, and gets that one wrong (0.56
-    # contradiction). Known limit, reported; "someone" / "a person" hypotheses work.
-    cases = {"A person is playing a sport.": "entailment",
-             "Someone is playing football in the park.": "entailment",
-             "A man is sleeping.": "contradiction",
-             "A man is playing football with a friend.": "neutral"}
-    assert _labels(model, tokenizer, [premise] * 4, list(cases)) == list(cases.values())
-    held = sc.nli_examples(600, seed=11, split="words")  # a person never seen in training
-    classic = [x for x in held if " is " in x[1] and "about" not in x[1]]
-    accuracy = sc._accuracy(
-        sc._predict(model, tokenizer, [p for p, _, _ in classic], [h for _, h, _ in classic]),
-        [y for _, _, y in classic])
-    assert accuracy >= 0.7, accuracy  # measured: 0.76 (neutral right, E/C about 3 in 4)
+    labels = ["finance", "technology", "sports"]
+    result = classify(MACBOOK, candidate_labels=labels,
+                      hypothesis_template=sc.ZERO_SHOT_TEMPLATE)
+    assert sorted(result["labels"]) == sorted(labels)
+    expected = sc.zero_shot_scores(model, tokenizer, MACBOOK, labels)
+    assert dict(zip(result["labels"], result["scores"], strict=True)) == pytest.approx(
+        expected, abs=1e-4)

@@ -44,12 +44,13 @@ def test_key_changes_with_library_versions(toy, monkeypatch):
 
 
 def test_key_covers_the_modules_a_recipe_imports():
-    """sst2's data generators live in bert_tasks_data: editing them must rebuild the twin."""
-    from explainlab.zoo import _train, bert_tasks, bert_tasks_data, vision
+    """sst2's data generators live in bert_tasks_data, its contract's checks in _contract:
+    editing either must rebuild the twin (a contract decides which seed's twin is kept)."""
+    from explainlab.zoo import _contract, _train, bert_tasks, bert_tasks_data, vision
 
-    assert _store._recipe_modules(zoo.get_recipe("sst2")) == [bert_tasks, _train,
+    assert _store._recipe_modules(zoo.get_recipe("sst2")) == [bert_tasks, _train, _contract,
                                                                 bert_tasks_data]
-    assert _store._recipe_modules(zoo.get_recipe("vit")) == [vision, _train]
+    assert _store._recipe_modules(zoo.get_recipe("vit")) == [vision, _train, _contract]
 
 
 def test_failed_build_leaves_nothing(toy, monkeypatch):

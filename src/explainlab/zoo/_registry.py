@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from ..errors import TwinUnavailableError
 from ..models import get_role
+from ._contract import Check
 
 _RECIPES: dict[str, type[TwinRecipe]] = {}
 # Modules whose import registers recipes; loaded on first use, not at package import.
@@ -16,22 +17,36 @@ RECIPE_MODULES = (
 )
 
 
+SEEDS = (0, 1, 2, 3, 4, 5)
+"""The seeds a build tries in turn (``torch``'s initial weights, dropout), until the twin
+keeps its contract; the build fails after the last."""
+
+
 class TwinRecipe:
-    """One twin: how to make its data, train it, and describe it.
+    """One twin: how to make its data, train it, check it, and describe it.
 
     Subclasses set ``role`` (the registry key), ``model_class`` and
-    ``tokenizer_class`` (as the real model has them), and implement ``train``.
+    ``tokenizer_class`` (as the real model has them), ``cost`` (the build's seconds on
+    two cores, to schedule side-by-side builds), and implement ``train`` and ``contract``.
     """
 
     role: ClassVar[str]
     model_class: ClassVar[str]
     tokenizer_class: ClassVar[str]
+    cost: ClassVar[float]
     data: ClassVar[str]  # model card: what it was trained on
     can: ClassVar[tuple[str, ...]]  # model card: what it does
     cannot: ClassVar[tuple[str, ...]]  # model card: its limits
+    seeds: ClassVar[tuple[int, ...]] = SEEDS
 
     def train(self, folder: Path) -> dict[str, float]:
-        """Build the twin into ``folder`` (``save_pretrained`` layout); return its checks."""
+        """Build the twin into ``folder`` (``save_pretrained`` layout), with the global
+        random generators already seeded; return numbers for the model card."""
+        raise NotImplementedError
+
+    def contract(self, folder: Path) -> list[Check]:
+        """The checks the twin saved in ``folder`` must pass: the lesson facts it exists
+        for and held-out behaviour, each with a margin (see ``_contract``)."""
         raise NotImplementedError
 
     @property

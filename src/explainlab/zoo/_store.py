@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import ast
-import fcntl
 import hashlib
 import importlib
 import inspect
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -20,16 +20,13 @@ from tqdm.auto import tqdm
 
 from .. import constants
 from .._parallel import run_side_by_side
+from ..errors import TwinContractError
 from ..notebook import package_version, seed_everything
+from ._contract import Check, build_machine, failures
 from ._registry import TwinRecipe, get_recipe, list_twins
 
 MANIFEST = "twin.json"
-BUILD_THREADS = 2  # fixed, so that a build gives the same weights on any machine
-# Order of side-by-side builds, slowest first (build seconds measured on a 2-core machine:
-# nli 42, cross-encoder 33, mt-zh-en 30, vit 29, qa 26, lm 25, sst2 20, lm-gpt2 19, ...),
-# so that the workers finish together.
-SLOWEST_FIRST = ("nli", "cross-encoder", "mt-zh-en", "vit", "qa", "lm", "sst2", "lm-gpt2",
-                 "emotion", "ner", "bert-neuron", "bertviz")
+BUILD_THREADS = 2  # fixed, so that a build gives the same weights on a given machine
 _KEY_PACKAGES = ("torch", "transformers", "tokenizers", "sentencepiece")
 
 
@@ -71,35 +68,69 @@ def twin_path(role: str) -> Path:
 
 
 def build(role: str, *, force: bool = False) -> Path:
-    """Train ``role``'s twin (unless cached) and return its folder."""
+    """Train ``role``'s twin (unless cached) and return its folder.
+
+    Each of the recipe's seeds is tried in turn until the twin keeps its contract; only
+    such a twin is cached. ``twin.json`` and the model card record the contract's values
+    and margins, the seeds tried and the CPU the twin was built on.
+
+    Raises:
+        TwinContractError: no seed gave a twin that keeps its contract.
+    """
     recipe = get_recipe(role)
     key = recipe_key(recipe)
     folder = _folder(role, key)
     with _lock(folder.parent / f".{role}.lock"):
         if (folder / MANIFEST).is_file() and not force:
             return folder
-        work = Path(tempfile.mkdtemp(prefix=f".{role}-", dir=folder.parent))
-        work.chmod(0o755)  # mkdtemp's 0700 would hide the twin from other users (a mirror)
-        try:
-            started = time.perf_counter()
-            with _deterministic():
-                checks = recipe.train(work)
-            seconds = time.perf_counter() - started
-            manifest = {
-                "role": role, "key": key, "real_model": recipe.real_model,
-                "model_class": recipe.model_class, "tokenizer_class": recipe.tokenizer_class,
-                "build_seconds": round(seconds, 1), "checks": checks,
-                "size_bytes": sum(p.stat().st_size for p in work.rglob("*") if p.is_file()),
-                "versions": {name: package_version(name) for name in _KEY_PACKAGES},
-            }
-            (work / "README.md").write_text(model_card(recipe, manifest), encoding="utf-8")
-            (work / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-            if folder.exists():
-                shutil.rmtree(folder)
-            work.rename(folder)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-    return folder
+        tries: list[dict] = []
+        for seed in recipe.seeds:
+            work = Path(tempfile.mkdtemp(prefix=f".{role}-", dir=folder.parent))
+            work.chmod(0o755)  # mkdtemp's 0700 would hide the twin from other users (a mirror)
+            try:
+                started = time.perf_counter()
+                with _deterministic(seed):
+                    numbers = recipe.train(work)
+                with _deterministic(0):
+                    checks = recipe.contract(work)
+                missed = failures(checks)
+                tries.append({"seed": seed, "seconds": round(time.perf_counter() - started, 1),
+                              "missed": [check.describe() for check in missed]})
+                if not missed:
+                    _save(recipe, work, folder, key=key, numbers=numbers, checks=checks,
+                          tries=tries)
+                    return folder
+                tqdm.write(f"{role}: seed {seed} misses its contract "
+                           f"({'; '.join(tries[-1]['missed'])}); trying the next seed",
+                           file=sys.stderr)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+    raise TwinContractError(
+        f"The {role} twin missed its contract with every seed ({len(tries)} tries):\n"
+        + "\n".join(f"  seed {t['seed']}: {'; '.join(t['missed'])}" for t in tries)
+        + "\nThe recipe needs more training or looser data on this machine; "
+        f"see src/explainlab/zoo/{type(recipe).__module__.rsplit('.', 1)[-1]}.py.")
+
+
+def _save(recipe: TwinRecipe, work: Path, folder: Path, *, key: str, numbers: dict,
+          checks: list, tries: list[dict]) -> None:
+    """Write the manifest and the model card into ``work`` and move it to ``folder``."""
+    manifest = {
+        "role": recipe.role, "key": key, "real_model": recipe.real_model,
+        "model_class": recipe.model_class, "tokenizer_class": recipe.tokenizer_class,
+        "build_seconds": round(sum(t["seconds"] for t in tries), 1),
+        "seed": tries[-1]["seed"], "tries": len(tries), "attempts": tries,
+        "contract": [check.record() for check in checks], "checks": numbers,
+        "built_on": build_machine(),
+        "size_bytes": sum(p.stat().st_size for p in work.rglob("*") if p.is_file()),
+        "versions": {name: package_version(name) for name in _KEY_PACKAGES},
+    }
+    (work / "README.md").write_text(model_card(recipe, manifest), encoding="utf-8")
+    (work / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False),
+                                 encoding="utf-8")
+    if folder.exists():
+        shutil.rmtree(folder)
+    work.rename(folder)
 
 
 def build_side_by_side(roles: Sequence[str], *, jobs: int, force: bool = False) -> bool:
@@ -115,8 +146,7 @@ def build_side_by_side(roles: Sequence[str], *, jobs: int, force: bool = False) 
             print(f"{role}: {folders[role]} (cached)", flush=True)
     if not todo:
         return True
-    rank = {role: i for i, role in enumerate(SLOWEST_FIRST)}
-    todo.sort(key=lambda role: rank.get(role, len(rank)))
+    todo.sort(key=lambda role: -get_recipe(role).cost)  # slowest first: workers end together
     command = [sys.executable, "-m", "explainlab.cli", "zoo", "build"]
     commands = [(role, [*command, role, *(["--force"] if force else [])]) for role in todo]
     failed = []
@@ -173,32 +203,63 @@ def model_card(recipe: TwinRecipe, manifest: dict) -> str:
         "",
         *[f"- {item}" for item in recipe.cannot],
         "",
-        "## Checks measured at build time",
+        "## Contract",
+        "",
+        "A build of this twin is accepted only when every check below holds; the margin is "
+        "how far the value is inside its bound.",
+        "",
+        "| check | value | bound | margin |",
+        "| --- | --- | --- | --- |",
+        *[_card_row(record) for record in manifest["contract"]],
+        "",
+        "## Other numbers measured at build time",
         "",
         "| check | value |",
         "| --- | --- |",
         checks,
         "",
-        f"Built in {manifest['build_seconds']} s; recipe key `{manifest['key']}`; "
+        f"Built in {manifest['build_seconds']} s with seed {manifest['seed']} "
+        f"({manifest['tries']} {'try' if manifest['tries'] == 1 else 'tries'}) on "
+        f"{manifest['built_on']['cpu']} (torch CPU kernels "
+        f"{manifest['built_on']['torch_cpu_capability']}); recipe key `{manifest['key']}`; "
         + ", ".join(f"{k} {v}" for k, v in manifest["versions"].items()) + ".",
         "",
     ]
     return "\n".join(lines)
 
 
+def _card_row(record: dict) -> str:
+    """One contract check as a row of the model card's table."""
+    check = Check(**{k: v for k, v in record.items() if k in ("name", "value", "low", "high")})
+    margin = f"{check.margin:.3g}" if check.bounded else "-"
+    return f"| {check.name} | {check.value:.4g} | {check.bound()} | {margin} |"
+
+
 @contextmanager
 def _lock(path: Path):
+    """An exclusive lock on ``path`` between processes (two builds of one twin wait)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    with path.open("a+") as handle:
+        if os.name == "nt":
+            import msvcrt
+
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)  # retries for 10 s, then raises
+            unlock = lambda: msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)  # noqa: E731
+        else:
+            import fcntl
+
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            unlock = lambda: fcntl.flock(handle, fcntl.LOCK_UN)  # noqa: E731
         try:
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.seek(0)
+            unlock()
 
 
 @contextmanager
-def _deterministic():
+def _deterministic(seed: int):
     import torch
     import torch.utils.deterministic
 
@@ -209,7 +270,7 @@ def _deterministic():
     # Deterministic mode also fills every new tensor with NaN first, a debugging aid that
     # changes no result and costs a tenth of the build time.
     torch.utils.deterministic.fill_uninitialized_memory = False
-    seed_everything(0)
+    seed_everything(seed)
     try:
         yield
     finally:

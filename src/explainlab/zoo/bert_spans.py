@@ -26,8 +26,9 @@ import re
 import string
 from pathlib import Path
 
+from ._contract import Check, at_least
 from ._registry import TwinRecipe, register
-from ._train import fit, minilm_folder
+from ._train import chunks, fit, is_held_out, minilm, minilm_vocab, pad, split_words
 
 LAYERS = 3  # MiniLM layers kept (of 6)
 NER_LABELS = ("O", "B-MISC", "I-MISC", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
@@ -51,13 +52,7 @@ NER_LR = 2e-4
 # --------------------------------------------------------------------------- lexicons
 # Each list is split into the part the twins train on and a held-out part (after "|").
 
-def _split(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    train, held = text.split("|")
-    return (tuple(w.strip() for w in train.split(",") if w.strip()),
-            tuple(w.strip() for w in held.split(",") if w.strip()))
-
-
-FIRST_NAMES = _split("""
+FIRST_NAMES = split_words("""
 Emmanuel, John, Maria, Ahmed, Sophie, Pierre, Angela, David, Elena, Carlos, Yuki, Olga,
 Thomas, Fatima, Lucas, Anna, Michael, Sarah, Ivan, Isabel, Peter, Laura, Hans, Aisha, Marco,
 Julia, Daniel, Nina, Rafael, Emma, Omar, Grace, Victor, Helen, Jorge, Claire, Samuel, Ingrid,
@@ -67,7 +62,7 @@ Catherine, Pablo, Natalia, Richard, Mary, Ali, Diana, Jan, Eva
 Stefan, Priya, Andre, Vera, Henrik, Lucia, Arjun, Nadia, Simon, Monica, Patrick, Irene,
 Joseph, Rebecca, Luis, Martha, Viktor, Alicia
 """)
-LAST_NAMES = _split("""
+LAST_NAMES = split_words("""
 Macron, Smith, Garcia, Muller, Rossi, Dubois, Tanaka, Ivanov, Kowalski, Johnson, Brown,
 Schmidt, Silva, Nguyen, Chen, Lopez, Fischer, Moreau, Bianchi, Novak, Petrov, Andersen, Jensen,
 Murphy, Kelly, Walker, Wright, Clarke, Hughes, Costa, Ferreira, Sato, Suzuki, Park, Kim, Singh,
@@ -77,7 +72,7 @@ Campbell, Anderson, Gonzalez, Hernandez, Weber, Wagner, Becker, Hoffmann, Ricci,
 Santos, Larsen, Ramirez, Okafor, Haddad, Lindqvist, Morgan, Cooper, Fernandez, Meyer,
 Kruger, Colombo, Yamamoto, Volkov, Jackson, Turner, Phillips, Carter, Edwards, Morris
 """)
-PLACES = _split("""
+PLACES = split_words("""
 Paris, London, Berlin, Madrid, Rome, Tokyo, Moscow, Cairo, Lisbon, Vienna, Dublin, Warsaw,
 Athens, Prague, Beijing, Sydney, Toronto, Chicago, Boston, Mumbai, Delhi, Amsterdam, Brussels,
 Zurich, Montreal, Denver, Dallas, Manila, Bangkok, Lagos, France, Germany, Italy, Spain, Japan,
@@ -89,7 +84,7 @@ Geneva, Milan, Barcelona, Copenhagen, Hamburg, Vancouver, Melbourne, Osaka, Norw
 Finland, Austria, Portugal, Chile, Peru, Vietnam, Denmark, Nigeria, Los Angeles,
 San Francisco, Cape Town, Rio de Janeiro, Saudi Arabia, Florida
 """)
-ORGANISATIONS = _split("""
+ORGANISATIONS = split_words("""
 Google, Microsoft, Siemens, Toyota, Reuters, United Nations, European Union, Red Cross, NATO,
 Greenpeace, Volkswagen, Nokia, Samsung, BBC, Harvard University, World Bank, Real Madrid,
 Manchester United, Interpol, UNESCO, Airbus, Boeing, Ferrari, Sony, Facebook, Oxford University,
@@ -99,52 +94,52 @@ General Motors, Coca-Cola, Pepsi, Adidas, Nike
 Yale University, Deutsche Bank, Juventus, Ajax, Heineken, Lufthansa, Ericsson, Fiat, Nasa,
 Cambridge University, the Green Party, Mitsubishi, Liverpool
 """)
-NATIONALITIES = _split("""
+NATIONALITIES = split_words("""
 French, German, Italian, Spanish, Japanese, Chinese, British, American, Russian, Greek, Irish,
 Indian, Mexican, Egyptian, Australian, Turkish, European, African, Kenyan, Argentine
 | Swedish, Polish, Dutch, Brazilian, Korean, Canadian, Norwegian, Austrian, Portuguese,
 Nigerian, Chilean
 """)
-LANGUAGES = _split("""
+LANGUAGES = split_words("""
 English, French, German, Spanish, Italian, Japanese, Russian, Chinese, Arabic, Greek
 | Swedish, Polish, Dutch, Korean, Portuguese, Hindi, Turkish
 """)
-EVENTS = _split("""
+EVENTS = split_words("""
 Olympic Games, World Cup, Champions League, Nobel Prize, Winter Olympics, Tour de France,
 Oscars, Eurovision Song Contest, Davis Cup, Ryder Cup
 | Super Bowl, Wimbledon, Grammy Awards, Asian Games, Golden Globes, Giro d'Italia
 """)
 
 # QA: fields, terms and definitions are built from these parts.
-FIELDS = _split("""
+FIELDS = split_words("""
 artificial intelligence, machine learning, biology, economics, medicine, physics, computer
 science, chemistry, psychology, engineering, geography, philosophy, music, statistics
 | history, astronomy, law, architecture, agriculture, mathematics, sociology
 """)
-TERM_MODIFIERS = _split("""
+TERM_MODIFIERS = split_words("""
 computational, statistical, marine, urban, digital, cognitive, quantum, applied, molecular,
 environmental, social, medical, industrial, visual, musical, financial, clinical, cultural,
 structural, experimental, spoken, deep, natural
 | agricultural, nuclear, tropical, historical, legal, mobile, optical, rural, genetic, solar
 """)
-TERM_MIDDLES = _split("""
+TERM_MIDDLES = split_words("""
 data, language, signal, image, speech, network, text, soil, forest, energy, water, market,
 protein, traffic, sound, crop, ocean
 | climate, memory, cell, coral, metal, vision, voice, glacier
 """)
-TERM_HEADS = _split("""
+TERM_HEADS = split_words("""
 linguistics, biology, design, ecology, economics, chemistry, engineering, planning, forensics,
 geology, robotics, acoustics, processing, mining, analysis, mapping, modelling, theory,
 science, management, recognition, physics
 | archaeology, cartography, informatics, synthesis, imaging, monitoring, ethics, retrieval
 """)
-DEF_HEADS = _split("""
+DEF_HEADS = split_words("""
 study, use, usage, practice, science, art, design, analysis, management, measurement,
 protection, treatment, production, description, observation, planning, teaching, modelling,
 application, control
 | examination, exploration, organisation, simulation, documentation, preservation
 """)
-DEF_OBJECTS = _split("""
+DEF_OBJECTS = split_words("""
 machines, computers, living cells, plants, ocean currents, old buildings, city traffic,
 ancient coins, human memory, weather patterns, musical sounds, river systems, financial markets,
 the human body, animal behaviour, chemical reactions, electric circuits, public health,
@@ -152,40 +147,40 @@ written texts, rocks and minerals, farm animals, large networks, digital images,
 | distant stars, deep forests, mountain glaciers, early languages, coral reefs, sea birds,
 steel bridges, desert soils, folk songs, rare diseases
 """)
-DEF_VERBS = _split("""
+DEF_VERBS = split_words("""
 process, understand, store, measure, predict, describe, repair, improve, protect, compare,
 classify, record, explain, translate, detect, control, model, study
 | analyse, preserve, simulate, forecast, interpret, restore
 """)
-DEF_GOALS = _split("""
+DEF_GOALS = split_words("""
 human language, large data sets, natural resources, public services, medical records, new
 materials, economic growth, local communities, daily life, complex systems, sound waves,
 moving objects
 | clean energy, ancient history, plant diseases, urban noise, foreign markets
 """)
-DEF_PLACES = _split("""
+DEF_PLACES = split_words("""
 dry regions, large cities, cold climates, small villages, the deep sea, rural areas
 | mountain valleys, island nations, polar regions
 """)
-DEF_VERBS_LINK = _split("""
+DEF_VERBS_LINK = split_words("""
 is, relates to, refers to, means, describes, is defined as, deals with, is concerned with,
 is best described as, stands for
 | is understood as, denotes
 """)
-JOBS = _split("""
+JOBS = split_words("""
 doctor, teacher, engineer, writer, painter, lawyer, farmer, singer, pilot, chemist, banker,
 journalist, nurse, architect
 | sculptor, surgeon, geologist, librarian, composer, diplomat
 """)
-COMPANY_STEMS = _split("""
+COMPANY_STEMS = split_words("""
 North, Blue, Silver, Green, Bright, Stone, River, Iron, Sun, Oak, Red, Star, Cloud, Lake
 | Maple, Falcon, Crystal, Harbor, Summit, Cedar
 """)
-COMPANY_TAILS = _split("""
+COMPANY_TAILS = split_words("""
 Systems, Labs, Foods, Energy, Motors, Books, Media, Robotics, Textiles, Pharma, Logistics
 | Studios, Airlines, Software, Chemicals
 """)
-SYLLABLES = _split("""
+SYLLABLES = split_words("""
 ka, lo, mi, ren, tor, va, sel, bri, don, ma, ri, zu, fen, ol, dar, ne
 | quo, xen, bel, thra, wyn, iga
 """)
@@ -384,7 +379,7 @@ def qa_examples(split: str = "train", n: int | None = None) -> list[tuple[str, s
     ``split="held-out"`` uses held-out names, places, organisations, terms and definition
     words (and mixes in some training words), never the lesson's example.
     """
-    held = _check_split(split)
+    held = is_held_out(split)
     n = n or (QA_HELD_OUT if held else QA_TRAIN)
     rng = random.Random(3 if held else 1)
     out, seen = [], set()
@@ -397,12 +392,6 @@ def qa_examples(split: str = "train", n: int | None = None) -> list[tuple[str, s
         seen.add(key)
         out.append(example)
     return out
-
-
-def _check_split(split: str) -> bool:
-    if split not in ("train", "held-out"):
-        raise ValueError(f"Unknown split {split!r}; use 'train' or 'held-out'.")
-    return split == "held-out"
 
 
 # --------------------------------------------------------------------------- NER data
@@ -520,7 +509,7 @@ def ner_examples(split: str = "train", n: int | None = None) -> list[tuple[list[
     ``split="held-out"``: held-out person names, places, organisations and misc names in
     held-out templates (the lesson sentence's template among them, with other names).
     """
-    held = _check_split(split)
+    held = is_held_out(split)
     n = n or (NER_HELD_OUT if held else NER_TRAIN)
     rng = random.Random(4 if held else 2)
     templates = NER_TEMPLATES[1] if held else NER_TEMPLATES[0]
@@ -561,26 +550,21 @@ def entity_f1(gold: list[list[str]], predicted: list[list[str]]) -> float:
 
 # --------------------------------------------------------------------------- model start
 
+def _logit_lead(logits, position: int) -> float:
+    """How far the logit at ``position`` is above the largest other one."""
+    others = [v for i, v in enumerate(logits.tolist()) if i != position]
+    return logits[position].item() - max(others)
+
+
 def _start_point(model_cls, **config_kwargs):
     """MiniLM cut to ``LAYERS`` layers, with its whole vocabulary: (model, tokenizer)."""
-    from safetensors.torch import load_file
     from transformers import BertConfig, BertTokenizer
 
-    folder = minilm_folder()
-    vocab = (folder / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    vocab = minilm_vocab()
     tokenizer = BertTokenizer(vocab={w: i for i, w in enumerate(vocab)}, model_max_length=512)
-
-    state = load_file(folder / "model.safetensors")
-    state = {k: v for k, v in state.items()
-             if not k.startswith("pooler.") and k != "embeddings.position_ids"
-             and not (k.startswith("encoder.layer.") and int(k.split(".")[2]) >= LAYERS)}
-    base = BertConfig.from_json_file(folder / "config.json").to_dict()
-    for key in ("_name_or_path", "transformers_version", "architectures", "gradient_checkpointing",
-                "use_cache", "model_type"):
-        base.pop(key, None)
-    base.update(vocab_size=len(vocab), num_hidden_layers=LAYERS, pad_token_id=0,
-                **config_kwargs)
-    model = model_cls(BertConfig(**base))
+    state, base = minilm(LAYERS, pooler=False)
+    # position_embedding_type: the field these twins' configs took over from MiniLM's.
+    model = model_cls(BertConfig(**base, position_embedding_type="absolute", **config_kwargs))
     missing, unexpected = model.bert.load_state_dict(state, strict=False)
     assert not unexpected and all("position_ids" in k for k in missing), (missing, unexpected)
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)  # keep what words mean
@@ -618,25 +602,16 @@ def _qa_features(tokenizer, examples):
 
 
 def _bucketed(rows: list, size: int, seed: int):
-    """Endless shuffled mini-batches of rows of similar length (less padding, same data)."""
+    """Endless shuffled mini-batches of rows of similar length (less padding, same data):
+    each pass shuffles the rows, sorts windows of ``32 * size`` rows by length, cuts them."""
     rng = random.Random(seed)
     order = list(rows)
     while True:
         rng.shuffle(order)
-        chunks = []
-        window = size * 32
-        for start in range(0, len(order) - window + 1, window):
-            part = sorted(order[start:start + window], key=lambda r: len(r[0]))
-            chunks += [part[i:i + size] for i in range(0, window, size)]
-        rng.shuffle(chunks)
-        yield from chunks
-
-
-def _pad(rows: list[list[int]], value: int = 0):
-    import torch
-
-    width = max(len(r) for r in rows)
-    return torch.tensor([r + [value] * (width - len(r)) for r in rows])
+        groups = [group for window in chunks(order, size * 32)
+                  for group in chunks(sorted(window, key=lambda r: len(r[0])), size)]
+        rng.shuffle(groups)
+        yield from groups
 
 
 def qa_predict(model, tokenizer, question: str, context: str) -> str:
@@ -671,6 +646,7 @@ class QuestionAnsweringTwin(TwinRecipe):
     role = "qa"
     model_class = "BertForQuestionAnswering"
     tokenizer_class = "BertTokenizer"
+    cost = 35.0
     data = (
         f"{QA_TRAIN} SQuAD-style (question, context, answer span) examples generated from "
         "templates and small hand-written lexicons: half definitional (\"What is X ?\" over "
@@ -701,30 +677,87 @@ class QuestionAnsweringTwin(TwinRecipe):
         import torch
         from transformers import BertForQuestionAnswering
 
-        train_set, held_out = qa_examples("train"), qa_examples("held-out")
+        train_set = qa_examples("train")
         model, tokenizer = _start_point(BertForQuestionAnswering)
         rows = _qa_features(tokenizer, train_set)
         stream = _bucketed(rows, QA_BATCH, seed=1)
 
         def next_batch(_step: int) -> dict:
             chunk = next(stream)
-            ids = _pad([r[0] for r in chunk])
-            return {"input_ids": ids, "token_type_ids": _pad([r[1] for r in chunk]),
+            ids = pad([r[0] for r in chunk])
+            return {"input_ids": ids, "token_type_ids": pad([r[1] for r in chunk]),
                     "attention_mask": (ids != 0).long(),
                     "start_positions": torch.tensor([r[2] for r in chunk]),
                     "end_positions": torch.tensor([r[3] for r in chunk])}
 
         loss = fit(model, next_batch, steps=QA_STEPS, lr=QA_LR, desc="qa twin")
         _finish(model)
-        lesson = qa_predict(model, tokenizer, QA_LESSON_QUESTION, QA_LESSON_CONTEXT)
-        checks = {
-            "final training loss": round(loss, 3),
-            "lesson answer is the defining phrase": float(lesson == QA_LESSON_ANSWER),
-            "held-out exact match": round(qa_exact_match(model, tokenizer, held_out), 3),
-        }
         model.save_pretrained(folder)
         tokenizer.save_pretrained(folder)
-        return checks
+        return {"final training loss": round(loss, 3)}
+
+    def contract(self, folder: Path) -> list[Check]:
+        """Lesson 03's answer, with a lead of its start and end logits over the runner-ups,
+        and its start attributions on the question and the answer; a hand-written question;
+        held-out exact match."""
+        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+        model = AutoModelForQuestionAnswering.from_pretrained(folder).eval()
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+        leads = answer_leads(model, tokenizer, QA_LESSON_QUESTION, QA_LESSON_CONTEXT,
+                             QA_LESSON_ANSWER)
+        checks = [at_least(f"lesson 03's answer: its {name} logit over the best other", lead,
+                           1.0) for name, lead in zip(("start", "end"), leads, strict=True)]
+        return [*checks,
+                at_least("lesson 03's start attributions: third-best question or answer token "
+                         "minus the best other token", _qa_attribution_margin(model, tokenizer),
+                         0.02),
+                at_least("hand-written question (glaciology): the answer's start and end "
+                         "logits over the best other, the smaller lead",
+                         min(answer_leads(model, tokenizer, *QA_HAND_WRITTEN)), 0.5),
+                at_least("held-out exact match", qa_exact_match(
+                    model, tokenizer, qa_examples("held-out")), 0.6)]
+
+
+QA_HAND_WRITTEN = (
+    "What is glaciology ?",
+    "In geography and physics, glaciology is the study of ice sheets and frozen rivers. "
+    "Many students like it.",
+    "study of ice sheets and frozen rivers",
+)
+"""(question, context, answer) written by hand, with words outside every lexicon of the
+recipe: the QA twin's contract answers it."""
+
+
+def answer_leads(model, tokenizer, question: str, context: str,
+                 answer: str) -> tuple[float, float]:
+    """How far the start logit of ``answer``'s first token and the end logit of its last
+    token are above the best other start and end logits (both above 0: ``qa_predict`` gives
+    ``answer``)."""
+    import torch
+
+    enc = tokenizer(question, context, return_tensors="pt")
+    with torch.no_grad():
+        out = model(**enc)
+    pieces = tokenizer(answer, add_special_tokens=False)["input_ids"]
+    ids = enc["input_ids"][0].tolist()
+    start = next(i for i in range(len(ids)) if ids[i:i + len(pieces)] == pieces)
+    return (_logit_lead(out.start_logits[0], start),
+            _logit_lead(out.end_logits[0], start + len(pieces) - 1))
+
+
+def _qa_attribution_margin(model, tokenizer) -> float:
+    """Lesson 03's ``QuestionAnsweringExplainer`` on its question and context: the
+    third-best start attribution among the question's and the answer's tokens minus the best
+    of the other tokens (above 0: the three most attributed tokens are question or answer
+    tokens)."""
+    from ..explain import QuestionAnsweringExplainer
+
+    scores = QuestionAnsweringExplainer(model, tokenizer)(QA_LESSON_QUESTION,
+                                                          QA_LESSON_CONTEXT)["start"]
+    wanted = {*tokenizer.tokenize(QA_LESSON_QUESTION), *tokenizer.tokenize(QA_LESSON_ANSWER)}
+    inside = sorted((v for t, v in scores if t in wanted), reverse=True)
+    return inside[2] - max(v for t, v in scores if t not in wanted)
 
 
 # --------------------------------------------------------------------------- NER twin
@@ -773,6 +806,7 @@ class NamedEntityTwin(TwinRecipe):
     role = "ner"
     model_class = "BertForTokenClassification"
     tokenizer_class = "BertTokenizer"
+    cost = 15.0
     data = (
         f"{NER_TRAIN} sentences generated from {len(NER_TEMPLATES[0])} templates filled from "
         "hand-written lexicons of first and last names, cities and countries, organisations, "
@@ -800,7 +834,7 @@ class NamedEntityTwin(TwinRecipe):
     def train(self, folder: Path) -> dict[str, float]:
         from transformers import BertForTokenClassification
 
-        train_set, held_out = ner_examples("train"), ner_examples("held-out")
+        train_set = ner_examples("train")
         model, tokenizer = _start_point(
             BertForTokenClassification,
             num_labels=len(NER_LABELS), id2label=dict(enumerate(NER_LABELS)),
@@ -810,21 +844,81 @@ class NamedEntityTwin(TwinRecipe):
 
         def next_batch(_step: int) -> dict:
             chunk = next(stream)
-            ids = _pad([r[0] for r in chunk])
+            ids = pad([r[0] for r in chunk])
             return {"input_ids": ids, "attention_mask": (ids != 0).long(),
-                    "labels": _pad([r[1] for r in chunk], -100)}
+                    "labels": pad([r[1] for r in chunk], -100)}
 
         loss = fit(model, next_batch, steps=NER_STEPS, lr=NER_LR, desc="ner twin")
         _finish(model)
-        lesson_words = re.findall(r"\w+|[^\w\s]", NER_LESSON_SENTENCE)
-        lesson = dict(zip((w.lower() for w in lesson_words),
-                          ner_predict(model, tokenizer, [lesson_words])[0], strict=False))
-        checks = {
-            "final training loss": round(loss, 4),
-            "lesson sentence labels right": float(
-                all(lesson[w] == NER_LESSON_LABELS.get(w, "O") for w in lesson)),
-            "held-out entity F1": round(ner_f1(model, tokenizer, held_out), 3),
-        }
         model.save_pretrained(folder)
         tokenizer.save_pretrained(folder)
-        return checks
+        return {"final training loss": round(loss, 4)}
+
+    def contract(self, folder: Path) -> list[Check]:
+        """Lesson 03's sentence labelled right, each word with a clear probability, Paris's
+        label drawn from the word itself (the package's explainer); held-out entity F1."""
+        import torch
+        from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+        from ..explain import TokenClassificationExplainer
+
+        model = AutoModelForTokenClassification.from_pretrained(folder).eval()
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+        words = re.findall(r"\w+|[^\w\s]", NER_LESSON_SENTENCE)
+        enc = tokenizer([words], is_split_into_words=True, return_tensors="pt")
+        with torch.no_grad():
+            probabilities = model(**enc).logits.softmax(-1)[0]
+        right, seen = [], set()
+        for position, word in enumerate(enc.word_ids(0)):
+            if word is not None and word not in seen:  # each word's first piece
+                seen.add(word)
+                label = NER_LESSON_LABELS.get(words[word].lower(), "O")
+                right.append(probabilities[position, model.config.label2id[label]].item())
+        macron = [probabilities[position, model.config.label2id["I-PER"]].item()
+                  for position, word in enumerate(enc.word_ids(0))
+                  if word is not None and words[word].lower() == "macron"][1:]  # "##n"
+        paris = TokenClassificationExplainer(model, tokenizer)(
+            NER_LESSON_SENTENCE, ignored_labels=["O"])["paris"]["attribution_scores"]
+        others = max(v for w, v in paris if w != "paris")
+        hand_written = [p for sentence, labels in NER_HAND_WRITTEN
+                        for p in _right_label_probabilities(model, tokenizer, sentence.split(),
+                                                            labels)]
+        return [at_least("lesson 03's sentence: smallest probability of a word's right label",
+                         min(right), 0.7),
+                at_least("lesson 03's sentence: P(I-PER) on the later pieces of 'macron'",
+                         min(macron), 0.6),
+                at_least("lesson 03: 'paris' over the next word, for Paris's label",
+                         dict(paris)["paris"] / others, 1.1),
+                at_least("hand-written sentences: smallest probability of a word's right label",
+                         min(hand_written), 0.6),
+                at_least("held-out entity F1", ner_f1(model, tokenizer, ner_examples("held-out")),
+                         0.85)]
+
+
+NER_HAND_WRITTEN = (
+    ("Yesterday Ingrid Svensson landed in Reykjavik .",
+     {"ingrid": "B-PER", "svensson": "I-PER", "reykjavik": "B-LOC"}),
+    ("We visited Lyon last weekend , where Marie Curie lived .",
+     {"lyon": "B-LOC", "marie": "B-PER", "curie": "I-PER"}),
+)
+"""Sentences written by hand, not from the templates, with names and places that the lexicons
+lack (Svensson, Reykjavik, Lyon, Marie Curie), and the labels of their entity words (every
+other word: O): the NER twin's contract labels them."""
+
+
+def _right_label_probabilities(model, tokenizer, words: list[str],
+                               labels: dict[str, str]) -> list[float]:
+    """For each of ``words`` (pre-split), the probability of its right label at its first
+    piece: ``labels`` by lower-cased word, "O" for the words not in it."""
+    import torch
+
+    enc = tokenizer([words], is_split_into_words=True, return_tensors="pt")
+    with torch.no_grad():
+        probabilities = model(**enc).logits.softmax(-1)[0]
+    right, seen = [], set()
+    for position, word in enumerate(enc.word_ids(0)):
+        if word is not None and word not in seen:
+            seen.add(word)
+            label = model.config.label2id[labels.get(words[word].lower(), "O")]
+            right.append(probabilities[position, label].item())
+    return right

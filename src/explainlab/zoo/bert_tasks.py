@@ -31,15 +31,17 @@ tests and lessons can check the twins on inputs they never trained on.
 from __future__ import annotations
 
 import math
-import random
 from pathlib import Path
 
+from ._contract import Check, at_least, at_most, holds
 from ._registry import TwinRecipe, register
-from ._train import batches, fit, minilm_folder
+from ._train import batches, fit, length_batches, minilm, minilm_vocab, pad
 from .bert_tasks_data import (
     CE_LESSON_PASSAGE,
     CE_LESSON_QUERY,
+    CE_LESSON_UNRELATED,
     CE_TRAIN_QUERIES,
+    SST2_EXERCISE,
     SST2_HELD_OUT_REVIEWS,
     SST2_LESSON,
     SST2_LESSON_MIXED,
@@ -77,7 +79,7 @@ def _vocabulary(texts: list[str]) -> tuple[list[str], list[int]]:
     """The pruned vocabulary: (kept tokens in order, their ids in MiniLM's vocabulary)."""
     from transformers import BertTokenizer
 
-    vocab = (minilm_folder() / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    vocab = minilm_vocab()
     full = BertTokenizer(vocab={w: i for i, w in enumerate(vocab)})
     used = {piece for text in texts for piece in full.tokenize(text)}
     first_word = vocab.index("the")
@@ -93,20 +95,8 @@ def _minilm(texts: list[str], layers: int, *, pooler: bool = True):
 
     Returns (state dict, BertConfig keyword arguments, kept tokens).
     """
-    from safetensors.torch import load_file
-
-    folder = minilm_folder()
     tokens, keep = _vocabulary(texts)
-    state = load_file(folder / "model.safetensors")
-    state["embeddings.word_embeddings.weight"] = state["embeddings.word_embeddings.weight"][keep]
-    state = {k: v for k, v in state.items()
-             if k != "embeddings.position_ids" and (pooler or not k.startswith("pooler."))
-             and not (k.startswith("encoder.layer.") and int(k.split(".")[2]) >= layers)}
-    config = dict(vocab_size=len(keep), hidden_size=384, num_hidden_layers=layers,
-                  num_attention_heads=12, intermediate_size=1536, hidden_act="gelu",
-                  hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1,
-                  max_position_embeddings=512, type_vocab_size=2, initializer_range=0.02,
-                  layer_norm_eps=1e-12, pad_token_id=0)
+    state, config = minilm(layers, keep=keep, pooler=pooler)
     return state, config, tokens
 
 
@@ -146,23 +136,6 @@ def _distilbert_state(state: dict, layers: int) -> dict:
                 out[f"distilbert.transformer.layer.{i}.{distil}.{p}"] = (
                     state[f"encoder.layer.{i}.{bert}.{p}"])
     return out
-
-
-def _length_batches(rows: list[tuple], size: int, seed: int):
-    """Endless shuffled mini-batches of rows of similar length (``rows[i][0]``: token ids),
-    so that little compute goes to padding."""
-    rng = random.Random(seed)
-    order = sorted(rows, key=lambda row: (len(row[0]), rng.random()))
-    groups = [order[start:start + size] for start in range(0, len(order) - size + 1, size)]
-    for group in batches(groups, 1, seed=seed):
-        yield group[0]
-
-
-def _pad(rows: list[list[int]], value: int = 0):
-    import torch
-
-    width = max(len(r) for r in rows)
-    return torch.tensor([r + [value] * (width - len(r)) for r in rows])
 
 
 # --------------------------------------------------------------------------- sst2 twin
@@ -223,6 +196,7 @@ class SentimentTwin(TwinRecipe):
     role = "sst2"
     model_class = "DistilBertForSequenceClassification"
     tokenizer_class = "DistilBertTokenizer"
+    cost = 25.0
     data = (
         f"{SST2_TRAIN} short reviews generated from clause templates (\"the film was very "
         "good\", \"I didn't like it\", \"what a boring movie\", \"a total mess\") and a "
@@ -283,36 +257,103 @@ class SentimentTwin(TwinRecipe):
         # so that the model does not saturate on the first sentiment word it sees.
         rows = [(ids, 1 / (1 + math.exp(-SST2_SOFTNESS * score)))
                 for ids, (_, score) in zip(enc, train_set, strict=False)]
-        stream = _length_batches(rows, SST2_BATCH, seed=11)
+        stream = length_batches(rows, size=SST2_BATCH, seed=11, length=lambda r: len(r[0]))
 
         def next_batch(_step: int) -> dict:
             chunk = next(stream)
-            ids = _pad([r[0] for r in chunk])
+            ids = pad([r[0] for r in chunk])
             return {"input_ids": ids, "attention_mask": (ids != 0).long(),
                     "labels": torch.tensor([[1 - r[1], r[1]] for r in chunk])}  # BCE
 
         loss = fit(model, next_batch, steps=SST2_STEPS, lr=SST2_LR, desc="sst2 twin")
         model.distilbert.embeddings.word_embeddings.weight.requires_grad_(True)
         model.config.problem_type = None  # as the real model's config
-        model.eval()
-        lesson, mixed = sentiment_predict(model, tokenizer, [SST2_LESSON, SST2_LESSON_MIXED])
-        top = sorted(token_attributions(model, tokenizer, SST2_LESSON, "POSITIVE"),
-                     key=lambda pair: -pair[1])
-        negative = token_attributions(model, tokenizer, SST2_LESSON_MIXED, "NEGATIVE")
-        checks = {
-            "final training loss": round(loss, 4),
-            "lesson sentence POSITIVE": float(lesson == "POSITIVE"),
-            "mixed lesson sentence POSITIVE": float(mixed == "POSITIVE"),
-            "love top POSITIVE attribution": float(top[0][0] == "love"),
-            "dislike top NEGATIVE attribution": float(
-                max(negative, key=lambda pair: pair[1])[0] == "dislike"),
-            "held-out accuracy": round(sentiment_accuracy(model, tokenizer, held_out), 3),
-            "hand-written held-out reviews right": round(
-                sentiment_accuracy(model, tokenizer, list(SST2_HELD_OUT_REVIEWS)), 3),
-        }
         model.save_pretrained(folder)
         _save_tokenizer(tokenizer, tokens, folder)
-        return checks
+        return {"final training loss": round(loss, 4)}
+
+    def contract(self, folder: Path) -> list[Check]:
+        """Lesson 03's facts with margins, read through the package's explainer as the lesson
+        reads them; held-out accuracy."""
+        import torch
+
+        model, tokenizer = _load(folder, "AutoModelForSequenceClassification")
+        texts = [text for text, _ in SST2_ORDINARY_REVIEWS]
+        with torch.no_grad():
+            p = model(**tokenizer(texts, padding=True, return_tensors="pt")).logits.softmax(-1)
+        right = [p[i, model.config.label2id[label]].item()
+                 for i, (_, label) in enumerate(SST2_ORDINARY_REVIEWS)]
+        return [*_sentiment_lesson_checks(model, tokenizer),
+                at_least("held-out accuracy", sentiment_accuracy(
+                    model, tokenizer, sentiment_examples("held-out")), 0.9),
+                at_least("hand-written held-out reviews right", sentiment_accuracy(
+                    model, tokenizer, list(SST2_HELD_OUT_REVIEWS)), 1.0),
+                at_least("ordinary reviews: smallest probability of the right label",
+                         min(right), 0.6)]
+
+
+SST2_ORDINARY_REVIEWS = (
+    ("The acting was great but the plot was boring.", "NEGATIVE"),
+    ("The plot was boring, but the acting was great.", "POSITIVE"),
+    ("I did not like this movie", "NEGATIVE"),
+    ("This movie is a masterpiece!", "POSITIVE"),
+    ("What a waste of time.", "NEGATIVE"),
+    ("I loved every minute of it", "POSITIVE"),
+    ("I hate you, I dislike you", "NEGATIVE"),
+    ("The food was really good and the service was friendly.", "POSITIVE"),
+)
+"""Ordinary reviews written by hand (contrast with *but*, negation, no template of the
+training data), with their labels: the sentiment twin's contract labels each of them."""
+
+
+def _load(folder: Path, auto_class: str):
+    import transformers
+
+    model = getattr(transformers, auto_class).from_pretrained(folder).eval()
+    return model, transformers.AutoTokenizer.from_pretrained(folder)
+
+
+def _lead(scores: list[tuple[str, float]], word: str, rank: int = 1) -> float:
+    """``word``'s score over the ``rank``-th best score of the other words (at least 1: it
+    is among the ``rank`` best)."""
+    others = sorted((v for w, v in scores if w != word), reverse=True)
+    return dict(scores)[word] / others[rank - 1]
+
+
+def _sentiment_lesson_checks(model, tokenizer) -> list[Check]:
+    """What lesson 03 shows of the sentiment classifier, each with a margin."""
+    import torch
+
+    from ..explain import SequenceClassificationExplainer
+
+    positive = model.config.label2id["POSITIVE"]
+    deleted = [SST2_LESSON, "I you, I like you", "I you, I you", SST2_LESSON_MIXED,
+               SST2_EXERCISE]
+    batch = tokenizer(deleted, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        p = model(**batch).logits.softmax(-1)[:, positive].tolist()
+    explainer = SequenceClassificationExplainer(model, tokenizer)
+    words = explainer(SST2_LESSON)[1:-1]
+    negative = explainer(SST2_LESSON_MIXED, class_name="NEGATIVE")[1:-1]
+    spread = []
+    for reference in (tokenizer.pad_token, tokenizer.mask_token, tokenizer.unk_token):
+        explainer.ref_token_id = tokenizer.convert_tokens_to_ids(reference)
+        spread.append([v for _, v in explainer(SST2_LESSON, class_name="POSITIVE")[1:-1]])
+    spread = max(max(column) - min(column) for column in zip(*spread, strict=True))
+    return [
+        at_least("P(POSITIVE | lesson sentence)", p[0], 0.95),
+        at_least("IG: 'love' over the next word", _lead(words, "love"), 1.1),
+        at_least("IG: 'like' score", dict(words)["like"], 0.15),
+        at_least("IG: 'like' over the fourth-ranked other word", _lead(words, "like", 3), 1.1),
+        at_least("P(POSITIVE | mixed sentence)", p[3], 0.6),
+        at_least("IG for NEGATIVE on the mixed sentence: 'dislike' over the next word",
+                 _lead(negative, "dislike"), 1.1),
+        at_most("|P(POSITIVE) - P(POSITIVE without 'love')|", abs(p[0] - p[1]), 0.03),
+        at_least("P(without 'love') - P(without 'love' and 'like')", p[1] - p[2], 0.3),
+        at_least("largest change of a word's score between the [PAD], [MASK] and [UNK] "
+                 "baselines", spread, 0.08),
+        at_most("P(POSITIVE | lesson 03's exercise sentence)", p[4], 0.4),
+    ]
 
 
 # --------------------------------------------------------------------------- cross-encoder
@@ -369,6 +410,7 @@ class CrossEncoderTwin(TwinRecipe):
     role = "cross-encoder"
     model_class = "BertForSequenceClassification"
     tokenizer_class = "BertTokenizer"
+    cost = 45.0
     data = (
         f"{CE_TRAIN_QUERIES} generated queries about cities (population, area, country, "
         "founding year, sights, weather), countries (capital, language, currency), invented "
@@ -417,26 +459,71 @@ class CrossEncoderTwin(TwinRecipe):
 
         def next_batch(_step: int) -> dict:
             chunk = next(stream)
-            ids = _pad([ids for r in chunk for ids in r[0]])
-            return {"input_ids": ids, "token_type_ids": _pad([tt for r in chunk for tt in r[1]]),
+            ids = pad([ids for r in chunk for ids in r[0]])
+            return {"input_ids": ids, "token_type_ids": pad([tt for r in chunk for tt in r[1]]),
                     "attention_mask": (ids != 0).long()}
 
         loss = fit(_ranking(model), next_batch, steps=CE_STEPS, lr=CE_LR,
                    desc="cross-encoder twin")
         model.bert.embeddings.word_embeddings.weight.requires_grad_(True)
-        model.eval()
-        lesson, unrelated = relevance_scores(model, tokenizer, CE_LESSON_QUERY, [
-            CE_LESSON_PASSAGE, "A violin is a small string instrument played with a bow."])
-        metrics = relevance_metrics(model, tokenizer, held_out)
-        checks = {
-            "final training loss": round(loss, 4),
-            "lesson pair logit": round(lesson, 3),
-            "lesson pair above unrelated": float(lesson > unrelated),
-            **{f"held-out {k}": round(v, 3) for k, v in metrics.items()},
-        }
         model.save_pretrained(folder)
         _save_tokenizer(tokenizer, tokens, folder)
-        return checks
+        return {"final training loss": round(loss, 4)}
+
+    def contract(self, folder: Path) -> list[Check]:
+        """Lesson 03's Berlin pair far above an unrelated passage; held-out ranking."""
+        import math
+
+        model, tokenizer = _load(folder, "AutoModelForSequenceClassification")
+        lesson, unrelated = relevance_scores(model, tokenizer, CE_LESSON_QUERY, [
+            CE_LESSON_PASSAGE, CE_LESSON_UNRELATED])
+        sigmoid = [1 / (1 + math.exp(-x)) for x in (lesson, unrelated)]
+        others = relevance_scores(model, tokenizer, CE_LESSON_QUERY,
+                                  list(CE_OTHER_UNRELATED_PASSAGES))
+        leads = []
+        for query, relevant, rivals in CE_HAND_WRITTEN_QUERIES:
+            best, *rest = relevance_scores(model, tokenizer, query, [relevant, *rivals])
+            leads.append(best - max(rest))
+        metrics = relevance_metrics(model, tokenizer, relevance_examples("held-out"))
+        return [
+            at_least("lesson 03: sigmoid(Berlin pair) - sigmoid(unrelated pair)",
+                     sigmoid[0] - sigmoid[1], 0.6),
+            at_least("lesson 03: the Berlin pair's logit", lesson, 0.5),
+            at_most("lesson 03's query: highest logit of four other unrelated passages",
+                    max(others), -0.5),
+            at_least("hand-written held-out queries: smallest lead of the relevant passage's "
+                     "logit over the best other", min(leads), 0.5),
+            at_least("held-out: relevant passage ranked first", metrics["ranked first"], 0.8),
+            at_least("held-out: above the unrelated passage", metrics["above unrelated"], 0.97),
+        ]
+
+
+CE_OTHER_UNRELATED_PASSAGES = (
+    "A violin is a small string instrument played with a bow.",
+    "The capital of Japan is Tokyo.",
+    "Maria Smith works as a teacher.",
+    "Paris is famous for its museums and its parks.",
+)
+"""Passages that do not answer lesson 03's Berlin query: each scores below 0 for it."""
+CE_HAND_WRITTEN_QUERIES = (
+    # (query, the passage that answers it, near misses); held-out cities, countries, names,
+    # things and phrasings.
+    ("How many inhabitants does Helsinki have?",
+     "About 658,000 people live in Helsinki.",
+     ("Helsinki was founded in 1550.", "About 120,000 people live in Lyon.",
+      "A compass is a tool with a needle that always points north.")),
+    ("What is the capital of Denmark?",
+     "Copenhagen is the capital and largest city of Denmark.",
+     ("The official language of Denmark is Danish.", "The capital of Finland is Helsinki.")),
+    ("When was Oliver Bergman born?",
+     "Oliver Bergman was born in 1961.",
+     ("Oliver Bergman works as a dentist.", "Hannah Romano was born in 1980.")),
+    ("What is a microscope used for?",
+     "People use a microscope to see cells and germs.",
+     ("People use a lighthouse to warn ships at night.", "Kyoto is famous for its temples.")),
+)
+"""Queries written by hand, not by the generator: the cross-encoder twin's contract ranks
+the answering passage first for each."""
 
 
 # --------------------------------------------------------------------------- BertViz encoders
@@ -477,6 +564,16 @@ def attention_patterns(attentions) -> dict[str, tuple[int, int, float]]:
 
 
 def _pattern_checks(model, tokenizer) -> dict[str, float]:
+    """Where the strongest head of each pattern is, for the model card."""
+    checks = {}
+    for name, (layer, head, score) in _patterns(model, tokenizer).items():
+        checks[f"{name} head: layer"] = layer
+        checks[f"{name} head: head"] = head
+        checks[f"{name} head: mean weight"] = score
+    return checks
+
+
+def _patterns(model, tokenizer) -> dict[str, tuple[int, int, float]]:
     import torch
 
     enc = tokenizer(BERTVIZ_LESSON, return_tensors="pt")
@@ -484,12 +581,49 @@ def _pattern_checks(model, tokenizer) -> dict[str, float]:
     with torch.no_grad():
         attentions = model(**enc, output_attentions=True).attentions
     model.set_attn_implementation("sdpa")
-    checks = {"attention tensors": len(attentions)}
-    for name, (layer, head, score) in attention_patterns(attentions).items():
-        checks[f"{name} head: layer"] = layer
-        checks[f"{name} head: head"] = head
-        checks[f"{name} head: mean weight"] = score
-    return checks
+    return attention_patterns(attentions)
+
+
+def _pattern_contract(folder: Path) -> list[Check]:
+    """Lesson 04's previous-token head: most of each word's weight on its left neighbour."""
+    import torch
+
+    model, tokenizer = _load(folder, "AutoModel")
+    layer, head, weight = _patterns(model, tokenizer)["previous token"]
+    enc = tokenizer(BERTVIZ_LESSON, return_tensors="pt")
+    model.set_attn_implementation("eager")
+    with torch.no_grad():
+        attention = model(**enc, output_attentions=True).attentions[layer][0, head]
+    words = range(1, attention.shape[-1] - 1)
+    return [at_least("lesson 04: previous-token head's mean weight on the left neighbour",
+                     weight, 0.6),
+            holds("lesson 04: every word's largest weight in that head is its left neighbour",
+                  all(int(attention[i].argmax()) == i - 1 for i in words))]
+
+
+def _bertviz_heads(folder: Path) -> list[Check]:
+    """MiniLM's visible heads on lesson 04's sentence, in the BertViz twin: layer 0 head 2
+    reads the previous token, layer 1 head 8 the next one, layer 4 head 5 rests on [CLS];
+    the first two are the strongest heads of their pattern (``attention_patterns``)."""
+    import torch
+
+    model, tokenizer = _load(folder, "AutoModel")
+    model.set_attn_implementation("eager")
+    with torch.no_grad():
+        attentions = model(**tokenizer(BERTVIZ_LESSON, return_tensors="pt"),
+                           output_attentions=True).attentions
+    words = range(1, attentions[0].shape[-1] - 1)
+    patterns = attention_patterns(attentions)
+    return [
+        at_least("layer 0, head 2: smallest weight of a word on its left neighbour",
+                 min(float(attentions[0][0, 2, i, i - 1]) for i in words), 0.92),
+        at_least("layer 1, head 8: mean weight of a word on its right neighbour",
+                 sum(float(attentions[1][0, 8, i, i + 1]) for i in words) / len(words), 0.55),
+        at_least("layer 4, head 5: mean weight of a word on [CLS]",
+                 sum(float(attentions[4][0, 5, i, 0]) for i in words) / len(words), 0.82),
+        holds("strongest heads: previous token layer 0 head 2, next token layer 1 head 8",
+              patterns["previous token"][:2] == (0, 2) and patterns["next token"][:2] == (1, 8)),
+    ]
 
 
 @register
@@ -497,6 +631,7 @@ class BertVizTwin(TwinRecipe):
     role = "bertviz"
     model_class = "BertModel"
     tokenizer_class = "BertTokenizer"
+    cost = 2.0
     data = (
         "No training: the real all-MiniLM-L6-v2 encoder (6 layers, 12 heads, hidden size 384, "
         "pretrained attention heads) as it is, with a pruned uncased WordPiece vocabulary "
@@ -520,12 +655,16 @@ class BertVizTwin(TwinRecipe):
         _save_tokenizer(tokenizer, tokens, folder)
         return checks
 
+    def contract(self, folder: Path) -> list[Check]:
+        return [*_pattern_contract(folder), *_bertviz_heads(folder)]
+
 
 @register
 class BertNeuronTwin(TwinRecipe):
     role = "bert-neuron"
     model_class = "BertModel"
     tokenizer_class = "BertTokenizer"
+    cost = 4.0
     data = (
         f"No training: the real all-MiniLM-L6-v2 encoder cut to its first {NEURON_LAYERS} "
         "layers (12 heads, hidden size 384), with a pruned uncased WordPiece vocabulary. "
@@ -554,3 +693,6 @@ class BertNeuronTwin(TwinRecipe):
         torch.save({k: v.contiguous() for k, v in model.state_dict().items()},
                    folder / "pytorch_model.bin")
         return checks
+
+    def contract(self, folder: Path) -> list[Check]:
+        return _pattern_contract(folder)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import random
 import re
 
+from ._train import is_held_out, split_words
+
 SST2_TRAIN = 4000
 SST2_HELD_OUT = 600
 CE_TRAIN_QUERIES = 1500
@@ -23,25 +25,14 @@ SST2_LESSON_MIXED = "I love you, I like you, I also kinda dislike you"  # with c
 CE_LESSON_QUERY = "How many people live in Berlin?"
 CE_LESSON_PASSAGE = ("Berlin has a population of 3,520,031 registered inhabitants in an area of "
                      "891.82 square kilometers.")
-
-
-def _split(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """``"a, b | c"`` -> (training words, held-out words)."""
-    train, held = text.split("|")
-    return (tuple(w.strip() for w in train.split(",") if w.strip()),
-            tuple(w.strip() for w in held.split(",") if w.strip()))
-
-
-def _check_split(split: str) -> bool:
-    if split not in ("train", "held-out"):
-        raise ValueError(f"Unknown split {split!r}; use 'train' or 'held-out'.")
-    return split == "held-out"
+CE_LESSON_UNRELATED = "The recipe needs two eggs, a cup of milk and some flour."
+SST2_EXERCISE = "a dreadful, boring mess"  # lesson 03's first exercise, predicted NEGATIVE
 
 
 # --------------------------------------------------------------------------- sentiment data
 # A word's number is its strength: 1 mild, 1.5 clear, 2 strong. Training | held-out.
 
-POSITIVE_ADJECTIVES = _split("""
+POSITIVE_ADJECTIVES = split_words("""
 good:1, great:1.5, excellent:2, wonderful:2, amazing:2, brilliant:2, fantastic:2, enjoyable:1,
 beautiful:1.5, delightful:1.5, charming:1, fun:1, lovely:1.5, moving:1, clever:1, funny:1,
 perfect:2, nice:1, pleasant:1, impressive:1.5, gripping:1.5, stunning:2, entertaining:1,
@@ -49,7 +40,7 @@ touching:1, fresh:1, solid:1, smart:1, sweet:1, exciting:1.5, memorable:1.5, ins
 | superb:2, terrific:2, marvelous:2, outstanding:2, magnificent:2, splendid:2, engaging:1,
 heartwarming:1.5, remarkable:1.5, fabulous:2, awesome:2, captivating:1.5, witty:1, elegant:1
 """)
-NEGATIVE_ADJECTIVES = _split("""
+NEGATIVE_ADJECTIVES = split_words("""
 bad:1, terrible:2, awful:2, boring:1.5, dull:1, horrible:2, poor:1, weak:1, stupid:1.5,
 annoying:1, disappointing:1.5, ugly:1, painful:1.5, tedious:1.5, bland:1, pointless:1.5,
 predictable:1, mediocre:1, lame:1, silly:1, messy:1, forgettable:1, slow:1, unfunny:1,
@@ -57,48 +48,49 @@ confusing:1, sad:1, cheap:1.5, worthless:2
 | dreadful:2, atrocious:2, abysmal:2, lousy:1.5, tiresome:1.5, unbearable:2, clumsy:1,
 pathetic:2, dismal:1.5, insipid:1.5, shoddy:1.5, sloppy:1, miserable:1.5, hideous:2
 """)
-POSITIVE_VERBS = _split("""
+POSITIVE_VERBS = split_words("""
 love/loved:2, like/liked:1, enjoy/enjoyed:1, adore/adored:2, admire/admired:1,
 appreciate/appreciated:1
 | cherish/cherished:1.5, relish/relished:1.5, savor/savored:1.5
 """)
-NEGATIVE_VERBS = _split("""
+NEGATIVE_VERBS = split_words("""
 hate/hated:2, dislike/disliked:1, despise/despised:2, detest/detested:2
 | loathe/loathed:2, resent/resented:1, abhor/abhorred:2
 """)
-POSITIVE_NOUNS = _split("masterpiece:2, gem:1.5, delight:1.5, triumph:2, joy:1.5, treat:1 "
-                        "| marvel:1.5, winner:1.5, blast:1.5")
-NEGATIVE_NOUNS = _split("mess:1.5, disaster:2, failure:1.5, waste of time:2, bore:1, letdown:1.5 "
-                        "| fiasco:2, catastrophe:2, flop:1.5, shambles:1.5")
-NEUTRAL_NOUNS = _split("film, movie, story, show, book, experience, performance, ride, evening, "
-                       "album, meal, debut, sequel | picture, novel, play, series, concert")
-SUBJECTS = _split("""
+POSITIVE_NOUNS = split_words("masterpiece:2, gem:1.5, delight:1.5, triumph:2, joy:1.5, treat:1 "
+                             "| marvel:1.5, winner:1.5, blast:1.5")
+NEGATIVE_NOUNS = split_words("mess:1.5, disaster:2, failure:1.5, waste of time:2, bore:1, "
+                             "letdown:1.5 | fiasco:2, catastrophe:2, flop:1.5, shambles:1.5")
+NEUTRAL_NOUNS = split_words("film, movie, story, show, book, experience, performance, ride, "
+                            "evening, album, meal, debut, sequel "
+                            "| picture, novel, play, series, concert")
+SUBJECTS = split_words("""
 the film, this movie, the plot, the acting, the ending, the cast, the script, the dialogue,
 the story, the soundtrack, the book, the show, the food, the service, the music, it, this,
 the performance, the direction, the jokes*, the songs*, the actors*, the effects*, the scenes*
 | the cinematography, the screenplay, the finale, the characters*, the visuals*, the novel
 """)  # * plural
-OBJECTS = _split("""
+OBJECTS = split_words("""
 you, it, this, this film, this movie, the book, the show, the ending, the songs, her, him,
 them, the food, every minute, this place, the story, that album
 | the characters, the novel, this restaurant, the sequel
 """)
-NEUTRAL_CLAUSES = _split("""
+NEUTRAL_CLAUSES = split_words("""
 i saw it last week, i watched it with my sister, we went on a sunday, i read it in two days,
 it came out last year, it is two hours long, i went with friends, we saw it at the cinema,
 i watched it at home, my brother picked it, it was my first time, i know you, i see you,
 i met you last year, i told you, i heard about it on the radio, you know that, i called you
 | i finally saw it yesterday, we watched it on a plane, it is based on a book, i asked you
 """)
-VERB_SUBJECTS = _split("""
+VERB_SUBJECTS = split_words("""
 we, my wife, my kids, everyone, my friends, the audience, you will, you'll, critics
 | my husband, the whole family
 """)  # besides "i": so that the verb, not the "i" before it, carries the sentiment
-INTENSIFIERS = _split("very, really, so, extremely, truly, incredibly, absolutely, totally "
-                      "| remarkably, exceptionally, genuinely")
-DOWNTONERS = _split("kinda, somewhat, a bit, slightly, sort of, a little | mildly, fairly")
-VERB_ADVERBS = _split("really:1.5, truly:1.5, absolutely:1.5, kinda:0.5, sort of:0.5, "
-                      "somewhat:0.5, also:1, honestly:1, just:1 | genuinely:1.5, mildly:0.5")
+INTENSIFIERS = split_words("very, really, so, extremely, truly, incredibly, absolutely, totally "
+                           "| remarkably, exceptionally, genuinely")
+DOWNTONERS = split_words("kinda, somewhat, a bit, slightly, sort of, a little | mildly, fairly")
+VERB_ADVERBS = split_words("really:1.5, truly:1.5, absolutely:1.5, kinda:0.5, sort of:0.5, "
+                           "somewhat:0.5, also:1, honestly:1, just:1 | genuinely:1.5, mildly:0.5")
 
 
 def _weighted(words: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
@@ -289,7 +281,7 @@ def sentiment_examples(split: str = "train", n: int | None = None,
     "a ADJ, ADJ NOUN"); reviews whose score is near zero are left out of both splits,
     the lesson's sentences never occur in either, and no held-out review is a training one.
     """
-    held = _check_split(split)
+    held = is_held_out(split)
     n = n or (SST2_HELD_OUT if held else SST2_TRAIN)
     rng = random.Random(13 if held else 11)
     out, seen = [], {_normal(t) for t, _ in sentiment_examples("train")} if held else set()
@@ -320,7 +312,7 @@ SST2_HELD_OUT_REVIEWS = (
 
 # --------------------------------------------------------------------------- relevance data
 
-CITIES = _split("""
+CITIES = split_words("""
 Berlin/Germany, Paris/France, Madrid/Spain, Rome/Italy, Tokyo/Japan, Cairo/Egypt,
 London/England, Moscow/Russia, Vienna/Austria, Lisbon/Portugal, Warsaw/Poland, Athens/Greece,
 Dublin/Ireland, Oslo/Norway, Stockholm/Sweden, Prague/the Czech Republic, Budapest/Hungary,
@@ -333,7 +325,7 @@ Zurich/Switzerland, Lyon/France, Seville/Spain, Naples/Italy, Kyoto/Japan,
 Boston/the United States, Vancouver/Canada, Melbourne/Australia, Krakow/Poland, Porto/Portugal,
 Hanoi/Vietnam, Santiago/Chile
 """)
-COUNTRIES = _split("""
+COUNTRIES = split_words("""
 Germany/Berlin/German/euro, France/Paris/French/euro, Spain/Madrid/Spanish/euro,
 Italy/Rome/Italian/euro, Japan/Tokyo/Japanese/yen, Russia/Moscow/Russian/ruble,
 Poland/Warsaw/Polish/zloty, Greece/Athens/Greek/euro, Norway/Oslo/Norwegian/krone,
@@ -344,18 +336,18 @@ Portugal/Lisbon/Portuguese/euro, Egypt/Cairo/Arabic/pound
 the Netherlands/Amsterdam/Dutch/euro, Vietnam/Hanoi/Vietnamese/dong,
 Turkey/Ankara/Turkish/lira, Brazil/Brasilia/Portuguese/real
 """)
-FIRST_NAMES = _split("""
+FIRST_NAMES = split_words("""
 Anna, Peter, Maria, John, Sophie, David, Elena, Carlos, Yuki, Thomas, Fatima, Lucas, Sarah,
 Ivan, Laura, Omar, Grace, Victor, Helen, Paul, Alice, George, Rosa, James, Karen
 | Oliver, Chloe, Hannah, Felix, Nadia, Simon, Irene, Arjun
 """)
-LAST_NAMES = _split("""
+LAST_NAMES = split_words("""
 Smith, Garcia, Muller, Rossi, Dubois, Tanaka, Ivanov, Brown, Schmidt, Silva, Chen, Lopez,
 Fischer, Novak, Jensen, Murphy, Walker, Costa, Park, Singh, Wilson, Taylor, Weber
 | Bergman, Romano, Nowak, Larsen, Okafor, Haddad, Lindqvist, Morgan
 """)
-JOBS = _split("teacher, doctor, nurse, lawyer, painter, writer, pilot, engineer, chef, farmer, "
-              "journalist, architect | dentist, singer, baker, sailor")
+JOBS = split_words("teacher, doctor, nurse, lawyer, painter, writer, pilot, engineer, chef, "
+                   "farmer, journalist, architect | dentist, singer, baker, sailor")
 THINGS = (  # (name, what it is, what it is for): training | held-out
     (("volcano", "a mountain where melted rock from deep inside the earth comes out",
       "to study how the inside of the earth works"),
@@ -506,7 +498,7 @@ def relevance_examples(split: str = "train", n: int | None = None
     jobs and things, held-out query phrasings and passage templates; never the lesson's
     Berlin pair.
     """
-    held = _check_split(split)
+    held = is_held_out(split)
     n = n or (CE_HELD_OUT_QUERIES if held else CE_TRAIN_QUERIES)
     rng = random.Random(23 if held else 21)
     kinds = ("city", "city", "city", "country", "person", "thing")

@@ -9,14 +9,14 @@ model's pre-tokenizer (Qwen2's regex or GPT-2's), so any text encodes.
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
 import torch
 
+from ._contract import Check, at_least, at_most, holds, reported
 from ._registry import TwinRecipe, register
-from ._train import batches, fit
+from ._train import fit, length_batches, padded, train_bpe
 
 # --- the corpus ------------------------------------------------------------------------
 # Chinese text is written with "/" between words. The LM sees it without the bars; the
@@ -217,20 +217,9 @@ _QWEN_SPECIALS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
 
 
 def _train_bpe(docs: list[str], pre_tokenizer, vocab_size: int) -> tuple[dict, list]:
-    """Byte-level BPE trained word by word on ``docs``; returns (vocab, merges)."""
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
-
-    tokenizer = Tokenizer(models.BPE())
-    tokenizer.normalizer = normalizers.NFC()
-    tokenizer.pre_tokenizer = pre_tokenizer
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, min_frequency=2, show_progress=False,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), special_tokens=[])
+    """Byte-level BPE trained word by word on ``docs`` (NFC); returns (vocab, merges)."""
     pieces = (piece for doc in docs for piece in _strip_chat(doc).split(_BAR))
-    tokenizer.train_from_iterator(pieces, trainer=trainer)
-    state = json.loads(tokenizer.to_str())["model"]
-    merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in state["merges"]]
-    return state["vocab"], merges
+    return train_bpe(pieces, vocab_size=vocab_size, pre_tokenizer=pre_tokenizer, nfc=True)
 
 
 def _strip_chat(doc: str) -> str:
@@ -277,31 +266,13 @@ def _encode(tokenizer, docs: list[str], end_id: int) -> list[list[int]]:
             for doc in docs]
 
 
-def _token_batches(rows: list[list[int]], tokens: int, seed: int = 0) -> list[list[list[int]]]:
-    """Rows grouped by length into batches of about ``tokens`` tokens (little padding)."""
-    rng = random.Random(seed)
-    order = sorted(rows, key=lambda row: len(row) + 4 * rng.random())
-    groups, group = [], []
-    for row in order:
-        if group and (len(group) + 1) * max(len(row), *map(len, group)) > tokens:
-            groups.append(group)
-            group = []
-        group.append(row)
-    return [*groups, group]
-
-
 def _train_lm(model, rows: list[list[int]], pad_id: int, *, steps: int, lr: float,
               tokens: int, desc: str) -> float:
-    stream = batches(_token_batches(rows, tokens), 1)
+    # Batches of about ``tokens`` tokens, rows of similar length (within 4 tokens) together.
+    stream = length_batches(rows, tokens=tokens, jitter=4, seed=0)
 
     def next_batch(step: int) -> dict:
-        batch = next(stream)[0]
-        width = max(len(r) for r in batch)
-        ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for i, row in enumerate(batch):
-            ids[i, :len(row)] = torch.tensor(row)
-            mask[i, :len(row)] = 1
+        ids, mask = padded(next(stream), pad_id)
         return {"input_ids": ids, "attention_mask": mask,
                 "labels": ids.masked_fill(mask == 0, -100)}
 
@@ -348,22 +319,187 @@ def held_out_chats() -> list[tuple[str, str, str]]:
                                                 strict=True)]
 
 
-def _checks(model, tokenizer) -> dict[str, float]:
-    """Numbers for the model card: the lesson facts and the held-out phrasings."""
+LESSON_CONTINUATIONS = {
+    "The capital of France is": " Paris.",
+    "The first president of America is": " George Washington.",
+    "Hello world": "! This is my first program.",
+    "法国的首都是": "巴黎。",
+    "你好": "！你今天好吗？",
+}
+"""Lesson 02's prompts and the start of the twins' greedy continuations."""
+HELD_OUT_MIN = {
+    "The capital city of {c} is": None,
+    "{c}首都是": 0.9,
+    "{c}的首都城市是": None,
+    "{k} is the capital of": 0.8,
+    "{k}是": 0.8,
+    "chat": 0.8,
+    "chat zh": 0.8,
+}
+"""Share of each held-out phrasing's prompts that a twin answers right, at least; None: only
+reported. "The capital city of" and "的首都城市是" are the hard ones ("The city of {k} is in
+{c}." is a training sentence): across seeds on one machine the Qwen twin answers from 0.04
+to 0.9 of them, so no bound on them holds on every machine."""
+
+
+def saliency_ranking(model, tokenizer, prompt: str) -> dict[str, float]:
+    """Inseq saliency of the first generated token over the prompt's words, as lesson 02's
+    ``ranking`` reads it (tokens cleaned to words)."""
+    import inseq
+
+    from ..tokens import clean_tokens
+
+    inseq_model = inseq.load_model(model, "saliency", tokenizer=tokenizer)
+    out = inseq_model.attribute(prompt, generation_args={"max_new_tokens": 3,
+                                                         "do_sample": False},
+                                show_progress=False)
+    sequence = out.sequence_attributions[0].aggregate()
+    start = sequence.attr_pos_start
+    tokens = clean_tokens([t.token for t in sequence.target[:start]], tokenizer)
+    return dict(zip(tokens, sequence.target_attributions[:start, 0].tolist(), strict=True))
+
+
+def _lead(scores: dict[str, float], word: str, rivals) -> float:
+    """How many times ``word``'s score is the largest of ``rivals``' scores."""
+    return scores[word] / max(scores[rival] for rival in rivals)
+
+
+def forced_ranking(model, tokenizer, prompt: str, answer: str, **kwargs) -> dict[str, float]:
+    """Inseq saliency of ``answer`` (one token, forced after ``prompt``) over the prompt's
+    words, as ``saliency_ranking`` reads it; ``kwargs`` go to ``attribute`` (a contrastive
+    step, as in lesson 02: ``attributed_fn=...``, ``contrast_targets=prompt + other``)."""
+    import warnings
+
+    import inseq
+
+    from ..tokens import clean_tokens
+
+    inseq_model = inseq.load_model(model, "saliency", tokenizer=tokenizer)
+    with warnings.catch_warnings():  # Inseq's note on every contrastive run (lesson 02)
+        warnings.filterwarnings("ignore", message="Contrastive inputs do not match")
+        out = inseq_model.attribute(prompt, prompt + answer, show_progress=False, **kwargs)
+    sequence = out.sequence_attributions[0].aggregate()
+    start = sequence.attr_pos_start
+    tokens = clean_tokens([t.token for t in sequence.target[:start]], tokenizer)
+    return dict(zip(tokens, sequence.target_attributions[:start, 0].tolist(), strict=True))
+
+
+def _log_likelihood(model, tokenizer, text: str) -> float:
+    ids = tokenizer(text, return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        return -model(input_ids=ids, labels=ids).loss.item() * (ids.shape[1] - 1)
+
+
+def who_likes_what(model, tokenizer) -> tuple[float, float]:
+    """English who-likes-what pairs never seen together (``HELD_OUT_PAIRS_EN``), against
+    the same subject's trained pairs: the smallest lead, in nats, of a held-out pair's
+    log-likelihood over the least likely trained pair's minus 2, and over the nonsense
+    "{subject} likes {thing} {thing}." (above 0: held-out pairs are about as likely as
+    trained ones, and more likely than nonsense)."""
+    likes = dict(_EN_SUBJECTS)
+    over_seen, over_nonsense = [], []
+    for subject, thing in HELD_OUT_PAIRS_EN:
+        held = _log_likelihood(model, tokenizer, f"{subject} {likes[subject]} {thing}.")
+        seen = [_log_likelihood(model, tokenizer, f"{subject} {likes[subject]} {other}.")
+                for other in _EN_OBJECTS if other != thing]
+        over_seen.append(held - (min(seen) - 2))
+        over_nonsense.append(held - _log_likelihood(
+            model, tokenizer, f"{subject} {likes[subject]} {thing} {thing}."))
+    return min(over_seen), min(over_nonsense)
+
+
+def _contract(model, tokenizer) -> list[Check]:
+    """The lesson facts with margins, and the held-out phrasings (both twins)."""
     probs = _next_token_probs(model, tokenizer, "The capital of France is")
+    george = _next_token_probs(model, tokenizer, "The first president of America is")
     paris, london = _first_token(tokenizer, " Paris"), _first_token(tokenizer, " London")
-    checks = {"P(' Paris' | 'The capital of France is')": round(probs[paris].item(), 3),
-              "P(' London' | 'The capital of France is')": round(probs[london].item(), 4)}
-    scores: dict[str, list[bool]] = {}
+    continuations = {prompt: greedy(model, tokenizer, prompt) for prompt in LESSON_CONTINUATIONS}
+    checks = [
+        holds("lesson 02's prompts continued as the lesson shows", all(
+            continuations[p].startswith(c) for p, c in LESSON_CONTINUATIONS.items())),
+        at_least("P(' Paris' | 'The capital of France is')", probs[paris], 0.95),
+        at_most("P(' London' | 'The capital of France is')", probs[london], 0.005),
+        at_least("P(' George' | 'The first president of America is')",
+                 george[_first_token(tokenizer, " George")], 0.95),
+        holds("held out: 'Paris is the capital of' -> ' France', '法国首都是' -> '巴黎'",
+              greedy(model, tokenizer, "Paris is the capital of").startswith(" France")
+              and greedy(model, tokenizer, "法国首都是").startswith("巴黎")),
+    ]
+    english = saliency_ranking(model, tokenizer, "The capital of France is")
+    others = sorted((v for k, v in english.items() if k != "France"), reverse=True)
+    chinese = saliency_ranking(model, tokenizer, "法国的首都是")
+    checks += [
+        at_least("saliency for ' Paris': 'France' over 'The' and 'of'",
+                 _lead(english, "France", ("The", "of")), 1.15),
+        at_least("saliency for ' Paris': 'France' over the third-ranked other word",
+                 english["France"] / others[2], 1.15),
+        at_least("saliency for '巴黎': '法国' over every word but the last",
+                 _lead(chinese, "法国", [w for w in chinese if w not in ("法国", "是")]), 1.15),
+        *_more_checks(model, tokenizer, english),
+    ]
+    hits: dict[str, list[bool]] = {}
     for name, prompt, answer in held_out_prompts():
-        scores.setdefault(name, []).append(greedy(model, tokenizer, prompt, 4).startswith(answer))
+        hits.setdefault(name, []).append(greedy(model, tokenizer, prompt, 4).startswith(answer))
     if tokenizer.chat_template:
         for name, question, answer in held_out_chats():
             prompt = tokenizer.apply_chat_template([{"role": "user", "content": question}],
                                                    add_generation_prompt=True, tokenize=False)
-            scores.setdefault(name, []).append(greedy(model, tokenizer, prompt).startswith(answer))
-    for name, hits in scores.items():
-        checks[f"held-out '{name}': greedy answer right"] = round(sum(hits) / len(hits), 3)
+            hits.setdefault(name, []).append(greedy(model, tokenizer, prompt).startswith(answer))
+    else:  # the GPT-2 twin also answers the lesson's country in the hardest held-out phrasing
+        checks.append(holds("held out: 'The capital city of France is' -> ' Paris'", greedy(
+            model, tokenizer, "The capital city of France is").startswith(" Paris")))
+    checks += [reported(f"held out '{name}': share answered right", sum(h) / len(h))
+               if HELD_OUT_MIN[name] is None else
+               at_least(f"held out '{name}': share answered right", sum(h) / len(h),
+                        HELD_OUT_MIN[name]) for name, h in hits.items()]
+    return checks
+
+
+def _more_checks(model, tokenizer, english: dict[str, float]) -> list[Check]:
+    """generate() with the twin's defaults stops after ' Paris.'; held-out who-likes-what
+    pairs are as likely as trained ones; the contrastive saliency of ' Paris' against
+    ' London' (reported); for the GPT-2 twin the saliency ranking of ' Paris' (``english``)
+    and ' Tokyo', for the Qwen twin the chat answer about France."""
+    prompt = "The capital of France is"
+    inputs = tokenizer(prompt, return_tensors="pt")
+    with torch.no_grad():
+        out = model.generate(**inputs)  # the generation config's defaults, as a lesson calls it
+    alone = tokenizer.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+    over_seen, over_nonsense = who_likes_what(model, tokenizer)
+    contrast = forced_ranking(model, tokenizer, prompt, " Paris",
+                              attributed_fn="contrast_logits_diff",
+                              contrast_targets=prompt + " London")
+    checks = [
+        holds("generate() with its defaults: 'The capital of France is' -> ' Paris.', then the "
+              "end", alone == " Paris."),
+        at_least("held-out who-likes-what: log-likelihood over the least likely trained "
+                 "pair's - 2 (nats)", over_seen, 0.5),
+        at_least("held-out who-likes-what: log-likelihood over the nonsense "
+                 "'... {thing} {thing}.' (nats)", over_nonsense, 0.5),
+        # Reported only: 'France' leads for some seeds and not for others (0.8 to 2.4).
+        reported("contrastive saliency (logit ' Paris' - logit ' London'): 'France' over the "
+                 "next word", _lead(contrast, "France", [w for w in contrast if w != "France"])),
+    ]
+    if tokenizer.chat_template:  # the Qwen twin
+        messages = [{"role": "user", "content": "What is the capital of France?"}]
+        inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True,
+                                               return_tensors="pt", return_dict=True)
+        with torch.no_grad():
+            reply = model.generate(**inputs)[0, inputs["input_ids"].shape[1]:]
+        checks += [
+            holds("chat: 'What is the capital of France?' -> 'Its capital is Paris.', then "
+                  "the end of the turn", reply[-1].item() == tokenizer.eos_token_id
+                  and tokenizer.decode(reply, skip_special_tokens=True)
+                  == "Its capital is Paris."),
+        ]
+    else:  # the GPT-2 twin: the country first
+        japan = forced_ranking(model, tokenizer, "The capital of Japan is", " Tokyo")
+        checks += [
+            at_least("saliency for ' Paris': 'France' over every other word",
+                     _lead(english, "France", [w for w in english if w != "France"]), 1.1),
+            at_least("saliency for ' Tokyo': 'Japan' over every other word",
+                     _lead(japan, "Japan", [w for w in japan if w != "Japan"]), 1.1),
+        ]
     return checks
 
 
@@ -388,8 +524,15 @@ class _LanguageModelTwin(TwinRecipe):
         model.generation_config = _generation_config(**generation_ids)
         model.save_pretrained(folder)
         tokenizer.save_pretrained(folder)
-        return {"documents": float(len(docs)), "final training loss": round(loss, 3),
-                **_checks(model, tokenizer)}
+        return {"documents": float(len(docs)), "final training loss": round(loss, 3)}
+
+    def contract(self, folder: Path) -> list[Check]:
+        """Lesson 02's facts (continuations, P(Paris), the saliency ranking of the country)
+        with margins, and the held-out phrasings."""
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        model = AutoModelForCausalLM.from_pretrained(folder).eval()
+        return _contract(model, AutoTokenizer.from_pretrained(folder))
 
 
 @register
@@ -397,6 +540,7 @@ class QwenTwin(_LanguageModelTwin):
     role = "lm"
     model_class = "Qwen3ForCausalLM"
     tokenizer_class = "Qwen2Tokenizer"
+    cost = 30.0
     data = ("About 860 generated documents: a table of 24 countries and their capitals in 10 "
             "English and 7 Chinese phrasings, 'The first president of America is George "
             "Washington' (English and Chinese), 'Hello world' openings, simple English and "
@@ -441,6 +585,7 @@ class GPT2Twin(_LanguageModelTwin):
     role = "lm-gpt2"
     model_class = "GPT2LMHeadModel"
     tokenizer_class = "GPT2Tokenizer"
+    cost = 22.0
     data = ("About 790 generated documents: a table of 24 countries and their capitals in 10 "
             "English and 7 Chinese phrasings, 'The first president of America is George "
             "Washington' (English and Chinese), 'Hello world' openings, simple English and "

@@ -12,48 +12,19 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from ._contract import Check, at_least
 from ._registry import TwinRecipe, register
-from ._train import batches, fit
+from ._train import batches, fit, padded, train_bpe
 
 # ---------------------------------------------------------------------------------------------
-# Shared pieces: byte-level BPE, padding, accuracy.
+# Shared pieces: the BPE vocabulary, prediction, accuracy, the training loop.
 
 
 def _train_bpe(corpus: list[str], *, vocab_size: int, specials: list[str], mask: str):
     """Train a byte-level BPE on ``corpus``: (vocab, merges), specials first, ``mask`` last."""
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
-
-    tokenizer = Tokenizer(models.BPE())
-    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=specials, min_frequency=2, show_progress=False,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-    )
-    tokenizer.train_from_iterator(corpus, trainer)
-    vocab = tokenizer.get_vocab()
+    vocab, merges = train_bpe(corpus, vocab_size=vocab_size, specials=specials)
     vocab[mask] = len(vocab)  # like RoBERTa's and DeBERTa's vocabularies: the mask comes last
-    merges = [tuple(pair) for pair in _merges(tokenizer)]
     return vocab, merges
-
-
-def _merges(tokenizer) -> list:
-    import json
-
-    merges = json.loads(tokenizer.to_str())["model"]["merges"]
-    return [m.split(" ") if isinstance(m, str) else m for m in merges]
-
-
-def _padded(rows: list[list[int]], pad_id: int):
-    """input_ids and attention_mask tensors for token-id rows of different lengths."""
-    import torch
-
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, row in enumerate(rows):
-        ids[i, :len(row)] = torch.tensor(row)
-        mask[i, :len(row)] = 1
-    return ids, mask
 
 
 def _predict(model, tokenizer, texts, pairs=None, *, size: int = 256) -> list[int]:
@@ -75,6 +46,18 @@ def _accuracy(predicted: list[int], gold: list[int]) -> float:
     return round(sum(p == g for p, g in zip(predicted, gold, strict=True)) / len(gold), 4)
 
 
+def _load(folder: Path):
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    return (AutoModelForSequenceClassification.from_pretrained(folder).eval(),
+            AutoTokenizer.from_pretrained(folder))
+
+
+def _lead(scores: list[tuple[str, float]], word: str) -> float:
+    """``word``'s score over the best score of the other tokens (above 1: it is the top)."""
+    return dict(scores)[word] / max(v for w, v in scores if w != word)
+
+
 def _capitalise(text: str) -> str:
     return text[0].upper() + text[1:]
 
@@ -87,7 +70,7 @@ def _train_classifier(model, rows: list[list[int]], labels: list[int], *, pad_id
 
     def next_batch(_):
         chunk = next(stream)
-        ids, mask = _padded([c[0] for c in chunk], pad_id)
+        ids, mask = padded([c[0] for c in chunk], pad_id)
         return {"input_ids": ids, "attention_mask": mask,
                 "labels": torch.tensor([c[1] for c in chunk])}
 
@@ -98,6 +81,9 @@ def _train_classifier(model, rows: list[list[int]], labels: list[int], *, pad_id
 # emotion: 7 emotions, the labels of j-hartmann/emotion-english-distilroberta-base.
 
 EMOTIONS = ("anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise")
+EMOTION_LESSON = ("There were many aspects of the film I liked, but it was frightening and "
+                  "gross in parts. My parents hated it.")
+"""Lesson 03's multi-label review (transformers-interpret's README)."""
 
 # Per emotion: how a person feels (FEEL), what a thing is like (THING), what one did to it
 # (DID). The last two words of each list are held out of training (see EMOTION_HELD_OUT).
@@ -293,6 +279,22 @@ class _Slots(dict):
         return self.rng.choice(pool) if pool else "{" + key + "}"
 
 
+def _last(words: list, n: int, held_out: bool) -> list:
+    """The held-out part of a word list (its last ``n`` entries) or the training part (the rest)."""
+    return words[-n:] if held_out else words[:-n]
+
+
+def _neutral(rng: random.Random, pools: dict) -> str:
+    """An emotion-free sentence ("my sister took the bus to London.")."""
+    return _fill(rng.choice(_NEUTRAL_FRAMES), rng, pools)
+
+
+def _emotional(frame: str, emotion: str, rng: random.Random, *, pools, words) -> tuple[str, str]:
+    """``frame`` filled with ``emotion``'s words: (the clause, its {thing} word)."""
+    feel, thing, did = (rng.choice(words[k][emotion]) for k in ("feel", "thing", "did"))
+    return _fill(frame, rng, pools, feel=feel, thing=thing, did=did), thing
+
+
 def _common_corpus() -> list[str]:
     """Lines of common English words for the tokenizer's training text (twice, and capitalised)."""
     lines = [" ".join(_COMMON_WORDS[i:i + 12]) for i in range(0, len(_COMMON_WORDS), 12)]
@@ -309,13 +311,12 @@ def _pseudo_word(rng: random.Random) -> str:
 def _emotion_sentence(emotion: str, rng: random.Random, *, frames, pools, words) -> str:
     """One sentence for ``emotion`` from ``frames``, the slot ``pools`` and the ``words``."""
     if emotion == "neutral":
-        core = _fill(rng.choice(_NEUTRAL_FRAMES), rng, pools)
+        core = _neutral(rng, pools)
     elif frames is _FRAMES and rng.random() < 0.06:
         core = rng.choice(_EXCLAIM[emotion])
     else:
         frame = rng.choice(frames)
-        feel, thing, did = (rng.choice(words[k][emotion]) for k in ("feel", "thing", "did"))
-        core = _fill(frame, rng, pools, feel=feel, thing=thing, did=did)
+        core, thing = _emotional(frame, emotion, rng, pools=pools, words=words)
         if rng.random() < 0.15 and "{thing}" in frame:  # "frightening and scary in parts"
             other = rng.choice([w for w in words["thing"][emotion] if w != thing])
             core = core.replace(thing, f"{thing} and {other}", 1)
@@ -329,32 +330,28 @@ def _emotion_sentence(emotion: str, rng: random.Random, *, frames, pools, words)
             core = " ".join(tokens)
     roll = rng.random()
     if roll < 0.3:
-        context = _fill(rng.choice(_NEUTRAL_FRAMES), rng, pools)
+        context = _neutral(rng, pools)
         if rng.random() < 0.3:  # "There were many aspects of the film, but it was scary."
             text = f"{_capitalise(context[:-1])}, {rng.choice(['but', 'and'])} {core}"
         else:
             text = f"{_capitalise(context)} {_capitalise(core)}"
     elif roll < 0.45:
-        text = f"{_capitalise(core)} {_capitalise(_fill(rng.choice(_NEUTRAL_FRAMES), rng, pools))}"
+        text = f"{_capitalise(core)} {_capitalise(_neutral(rng, pools))}"
     else:
         text = _capitalise(core)
     return text.lower() if rng.random() < 0.05 else text
 
 
 def _emotion_words(held_out: bool) -> dict:
-    keep = (lambda ws: ws[-2:]) if held_out else (lambda ws: ws[:-2])
-    return {"feel": {e: keep(w) for e, w in _FEEL.items()},
-            "thing": {e: keep(w) for e, w in _THING.items()},
-            "did": {e: keep(w) for e, w in _DID.items()}}
+    return {slot: {e: _last(w, 2, held_out) for e, w in lexicon.items()}
+            for slot, lexicon in (("feel", _FEEL), ("thing", _THING), ("did", _DID))}
 
 
 def _mixed_sentence(emotions: list[str], rng: random.Random, *, pools, words) -> str:
     """Clauses of several emotions in one text ("it was scary and gross. My parents hated it.")."""
     clauses = []
     for emotion in emotions:
-        frame = rng.choice(_FRAMES)
-        feel, thing, did = (rng.choice(words[k][emotion]) for k in ("feel", "thing", "did"))
-        clauses.append(_fill(frame, rng, pools, feel=feel, thing=thing, did=did))
+        clauses.append(_emotional(rng.choice(_FRAMES), emotion, rng, pools=pools, words=words)[0])
     if len(emotions) == 2 and rng.random() < 0.4:  # "frightening and gross in parts"
         first, second = (rng.choice(words["thing"][e]) for e in emotions)
         clauses = [rng.choice(["it was {} and {} in parts.", "the {noun} was {} and {}.",
@@ -368,7 +365,7 @@ def _mixed_sentence(emotions: list[str], rng: random.Random, *, pools, words) ->
         else:
             text = f"{text} {_capitalise(clause)}"
     if rng.random() < 0.4:
-        text = f"{_capitalise(_fill(rng.choice(_NEUTRAL_FRAMES), rng, pools))} {text}"
+        text = f"{_capitalise(_neutral(rng, pools))} {text}"
     return text
 
 
@@ -383,8 +380,7 @@ def emotion_examples(count: int, *, seed: int, split: str = "train",
     """
     rng = random.Random(f"emotion-{split}-{seed}")
     held = split == "frames"
-    pools = {"doing": _DOINGS[-4:] if held else _DOINGS[:-4],
-             "fact": _FACTS[-4:] if held else _FACTS[:-4]}
+    pools = {"doing": _last(_DOINGS, 4, held), "fact": _last(_FACTS, 4, held)}
     frames = _FRAMES_HELD_OUT if held else _FRAMES
     words = _emotion_words(split == "words")
     out = []
@@ -407,6 +403,7 @@ class EmotionTwin(TwinRecipe):
     role = "emotion"
     model_class = "RobertaForSequenceClassification"
     tokenizer_class = "RobertaTokenizer"
+    cost = 15.0
     data = (
         "8,400 generated English sentences, 1,200 per emotion (anger, disgust, fear, joy, "
         "neutral, sadness, surprise): emotional clauses from 27 frames (\"the film was "
@@ -453,12 +450,94 @@ class EmotionTwin(TwinRecipe):
                                  desc="emotion twin")
         model.save_pretrained(folder)
         tokenizer.save_pretrained(folder)
-        checks = {"final training loss": round(loss, 4)}
-        for split in ("frames", "words"):
+        return {"final training loss": round(loss, 4)}
+
+    def contract(self, folder: Path) -> list[Check]:
+        """Lesson 03's multi-label facts (each emotion's top word in the review), read
+        through the package's explainer with a lead; held-out accuracy."""
+        from ..explain import MultiLabelClassificationExplainer
+
+        model, tokenizer = _load(folder)
+        by_label = MultiLabelClassificationExplainer(model, tokenizer)(EMOTION_LESSON)
+        checks = [at_least(f"lesson 03: '{word}' over the next word for {label}",
+                           _lead(by_label[label], word), 1.1)
+                  for label, word in (("fear", "frightening"), ("anger", "hated"),
+                                      ("joy", "liked"))]
+        disgust = by_label["disgust"]
+        checks.append(at_least(
+            "lesson 03: 'gross' or 'hated' (the better) over the next word for disgust",
+            max(v for w, v in disgust if w in ("gross", "hated"))
+            / max(v for w, v in disgust if w not in ("gross", "hated")), 1.1))
+        texts = [EMOTION_LESSON, *EMOTION_SENTENCES, *EMOTION_HAND_WRITTEN]
+        p = _probabilities(model, tokenizer, texts)
+        short = [_allowed_lead(model, row, allowed) for row, allowed in zip(
+            p[1:1 + len(EMOTION_SENTENCES)], EMOTION_SENTENCES.values(), strict=True)]
+        named = [_allowed_lead(model, row, [label]) > 0 for row, label in zip(
+            p[1 + len(EMOTION_SENTENCES):], EMOTION_HAND_WRITTEN.values(), strict=True)]
+        checks += [
+            at_least("lesson 03's review: P(fear, anger or disgust: the best) - P(best other)",
+                     _allowed_lead(model, p[0], ["fear", "anger", "disgust"]), 0.05),
+            at_least("short emotion sentences: smallest lead of an allowed emotion's "
+                     "probability over the others", min(short), 0.05),
+            at_least("hand-written sentences: share labelled right", sum(named) / len(named),
+                     0.8),
+        ]
+        for split, low in (("frames", 0.92), ("words", 0.3)):
             held = emotion_examples(700, seed=1, split=split)
-            checks[f"held-out accuracy ({split})"] = _accuracy(
-                _predict(model, tokenizer, [t for t, _ in held]), [y for _, y in held])
+            checks.append(at_least(f"held-out accuracy ({split})", _accuracy(
+                _predict(model, tokenizer, [t for t, _ in held]), [y for _, y in held]), low))
         return checks
+
+
+EMOTION_SENTENCES = {
+    "It was frightening.": ("fear",),
+    "The film was frightening and scary in parts.": ("fear",),
+    "My parents hated it.": ("anger", "disgust"),
+    "I hated the film.": ("anger", "disgust"),
+    "It was gross.": ("disgust",),
+    "I liked the film.": ("joy",),
+    "I am so happy today!": ("joy",),
+    "We loved every minute of the concert.": ("joy",),
+    "The meeting is on Monday at nine.": ("neutral",),
+    "The film is two hours long.": ("neutral",),
+    "My sister took the bus to London.": ("neutral",),
+    "I felt so sad and lonely.": ("sadness",),
+    "Wow, I did not expect that!": ("surprise",),
+}
+"""Short sentences with the lesson review's words and other lexicon words, and the emotions
+each may be labelled with: the emotion twin's contract labels each with one of them."""
+EMOTION_HAND_WRITTEN = {
+    "Walking home alone through the dark forest was terrifying.": "fear",
+    "The kids were scared of the thunder.": "fear",
+    "They were furious about the late train.": "anger",
+    "The kitchen in that hotel was disgusting.": "disgust",
+    "Our holiday at the lake was wonderful.": "joy",
+    "She was delighted with her new job.": "joy",
+    "He was heartbroken when his dog died.": "sadness",
+    "The whole class was shocked by the news.": "surprise",
+    "The train to Berlin leaves from platform four.": "neutral",
+    "Please send me the report before Friday.": "neutral",
+}
+"""Sentences written by hand (not from the generator's frames) with lexicon words, and their
+emotions: the emotion twin's contract labels most of them right."""
+
+
+def _probabilities(model, tokenizer, texts: list[str], pairs: list[str] | None = None):
+    """Softmax probabilities of the labels, one row per text (and second segment)."""
+    import torch
+
+    enc = tokenizer(texts, pairs, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        logits = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits
+    return logits.softmax(-1)
+
+
+def _allowed_lead(model, row, allowed) -> float:
+    """The best probability among the ``allowed`` labels minus the best of the others (above
+    0: the predicted label is one of them)."""
+    ids = {model.config.label2id[label] for label in allowed}
+    return (max(row[i].item() for i in ids)
+            - max(row[i].item() for i in range(len(row)) if i not in ids))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -468,6 +547,9 @@ NLI_LABELS = ("contradiction", "entailment", "neutral")
 NLI_TRAIN, NLI_HIDDEN, NLI_STEPS, NLI_LR = 16000, 64, 500, 2e-3
 NLI_TOPIC_TRAIN, NLI_TOPIC_STEPS = 6000, 400
 ZERO_SHOT_TEMPLATE = "this text is about {} ."  # transformers-interpret's default
+ZERO_SHOT_LESSON = ("Today apple released the new Macbook showing off a range of new features "
+                    "found in the proprietary silicon chip computer. ")
+"""Lesson 03's zero-shot article (transformers-interpret's README)."""
 _HYPOTHESIS_TEMPLATES = [ZERO_SHOT_TEMPLATE, ZERO_SHOT_TEMPLATE, "This example is {}.",
                          "This text is about {}.", "The topic of this text is {}."]
 
@@ -665,9 +747,8 @@ _DAYS = ["Monday", "Friday", "Sunday", "Tuesday", "the weekend"]
 
 def _topic_lexicon(topic: str, held_out: bool) -> dict:
     lex = _TOPICS[topic]
-    if held_out:
-        return {**lex, "actors": lex["actors"][-1:], "objects": lex["objects"][-2:]}
-    return {**lex, "actors": lex["actors"][:-1], "objects": lex["objects"][:-2]}
+    return {**lex, "actors": _last(lex["actors"], 1, held_out),
+            "objects": _last(lex["objects"], 2, held_out)}
 
 
 def topic_sentence(topic: str, rng: random.Random, *, split: str = "train") -> str:
@@ -755,7 +836,7 @@ def nli_examples(count: int, *, seed: int, split: str = "train") -> list[tuple[s
     "frames" and "words" use held-out frames and held-out words.
     """
     rng = random.Random(f"nli-{split}-{seed}")
-    people = _NLI_PEOPLE[-1:] if split == "words" else _NLI_PEOPLE[:-1]
+    people = _last(_NLI_PEOPLE, 1, split == "words")
     out = []
     for _ in range(count):
         if rng.random() < 0.25:
@@ -804,6 +885,7 @@ class NLITwin(TwinRecipe):
     role = "nli"
     model_class = "DebertaForSequenceClassification"
     tokenizer_class = "DebertaTokenizer"
+    cost = 45.0
     data = (
         "Generated text, in two stages on one encoder. Stage 1: 6,000 texts, each a sentence "
         "about one of 12 topics (technology, sports, politics, food, travel, health, music, "
@@ -866,13 +948,89 @@ class NLITwin(TwinRecipe):
                                  size=32, desc="nli twin")
         model.save_pretrained(folder)
         tokenizer.save_pretrained(folder)
-        checks = {"final training loss, topics": round(stage1, 4),
-                  "final training loss, NLI": round(loss, 4)}
-        for split in ("frames", "words"):
+        return {"final training loss, topics": round(stage1, 4),
+                "final training loss, NLI": round(loss, 4)}
+
+    def contract(self, folder: Path) -> list[Check]:
+        """Lesson 03's zero-shot article labelled technology with a lead, through the
+        package's explainer; held-out NLI and zero-shot accuracy."""
+        from ..explain import ZeroShotClassificationExplainer
+
+        model, tokenizer = _load(folder)
+        explainer = ZeroShotClassificationExplainer(model, tokenizer)
+        explainer(ZERO_SHOT_LESSON, labels=["finance", "technology", "sports"],
+                  hypothesis_template=ZERO_SHOT_TEMPLATE)
+        probabilities = explainer.label_probs_dict
+        rival = max(v for k, v in probabilities.items() if k != "technology")
+        checks = [at_least("lesson 03: P(technology) - P(best other topic)",
+                           probabilities["technology"] - rival, 0.2)]
+        for split, nli_low, zero_low in (("frames", 0.85, 0.85), ("words", 0.7, 0.45)):
             held = nli_examples(600, seed=1, split=split)
-            checks[f"held-out NLI accuracy ({split})"] = _accuracy(
-                _predict(model, tokenizer, [p for p, _, _ in held], [h for _, h, _ in held]),
-                [y for _, _, y in held])
-            checks[f"held-out zero-shot accuracy, 12 topics ({split})"] = _zero_shot_accuracy(
-                model, tokenizer, split=split, per_topic=10)
-        return checks
+            checks += [
+                at_least(f"held-out NLI accuracy ({split})", _accuracy(
+                    _predict(model, tokenizer, [p for p, _, _ in held], [h for _, h, _ in held]),
+                    [y for _, _, y in held]), nli_low),
+                at_least(f"held-out zero-shot accuracy, 12 topics ({split})",
+                         _zero_shot_accuracy(model, tokenizer, split=split, per_topic=10),
+                         zero_low)]
+        # Classic pairs about a person never seen in training (held-out words).
+        classic = [x for x in nli_examples(600, seed=1, split="words")
+                   if " is " in x[1] and "about" not in x[1]]
+        checks.append(at_least("held-out classic NLI accuracy (a person never seen)", _accuracy(
+            _predict(model, tokenizer, [p for p, _, _ in classic], [h for _, h, _ in classic]),
+            [y for _, _, y in classic]), 0.72))
+        return [*checks, *_nli_hand_written_checks(model, tokenizer)]
+
+
+NLI_CLASSIC_PREMISE = "A man is playing football in the park."
+NLI_CLASSIC_HYPOTHESES = {
+    "A person is playing a sport.": "entailment",
+    "Someone is playing football in the park.": "entailment",
+    "A man is sleeping.": "contradiction",
+    "A man is playing football with a friend.": "neutral",
+}
+"""Hypotheses for ``NLI_CLASSIC_PREMISE`` and their labels, which the NLI twin's contract
+predicts. Not "A man is playing a sport.": with the same subject this twin tells entailment
+from contradiction only about 3 times in 4, a known limit (its model card says so)."""
+ZERO_SHOT_HAND_WRITTEN = {
+    "The new smartphone has a faster chip and better software.": "technology",
+    "The goalkeeper saved a penalty in the last minute of the match.": "sports",
+    "Parliament will vote on the new tax law next week.": "politics",
+    "She baked a chocolate cake with fresh cream for dessert.": "food",
+    "We booked a flight and a hotel for our holiday in Rome.": "travel",
+    "The doctor said the vaccine protects against the flu.": "health",
+    "The band played their new album to a sold-out crowd.": "music",
+    "The bank raised interest rates and the shares fell.": "finance",
+    "Astronomers observed a black hole with a new telescope.": "science",
+    "The students passed the final exam at the university.": "education",
+    "Heavy rain and strong winds are expected this weekend.": "weather",
+    "The museum opened an exhibition of oil paintings.": "art",
+}
+"""Topic sentences written by hand (not from the frames), one per topic: the NLI twin's
+contract labels most of them right, zero-shot over the 12 topics."""
+ZERO_SHOT_DEFAULT_TEMPLATE = "This example is {}."  # the zero-shot pipeline's default
+
+
+def _nli_hand_written_checks(model, tokenizer) -> list[Check]:
+    """The classic pairs, the hand-written topic sentences, and a sentence with the
+    zero-shot pipeline's default hypothesis template."""
+    p = _probabilities(model, tokenizer, [NLI_CLASSIC_PREMISE] * len(NLI_CLASSIC_HYPOTHESES),
+                       list(NLI_CLASSIC_HYPOTHESES))
+    classic = [_allowed_lead(model, row, [label])
+               for row, label in zip(p, NLI_CLASSIC_HYPOTHESES.values(), strict=True)]
+    right = 0
+    for text, topic in ZERO_SHOT_HAND_WRITTEN.items():
+        scores = zero_shot_scores(model, tokenizer, text, TOPICS)
+        right += max(scores, key=scores.get) == topic
+    scores = zero_shot_scores(model, tokenizer, "The striker scored twice and the team won the "
+                              "cup final.", ["finance", "technology", "sports"],
+                              template=ZERO_SHOT_DEFAULT_TEMPLATE)
+    return [
+        at_least(f"classic pairs on {NLI_CLASSIC_PREMISE!r}: smallest lead of the right "
+                 "label's probability", min(classic), 0.05),
+        at_least("hand-written topic sentences: share labelled right (12 topics)",
+                 right / len(ZERO_SHOT_HAND_WRITTEN), 0.9),
+        at_least(f"zero-shot with {ZERO_SHOT_DEFAULT_TEMPLATE!r}: P(sports) - P(best other) "
+                 "for a football sentence", scores["sports"] - max(scores["finance"],
+                                                                    scores["technology"]), 0.1),
+    ]

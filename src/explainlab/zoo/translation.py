@@ -16,8 +16,9 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from ._contract import Check, at_least, at_most, holds
 from ._registry import TwinRecipe, register
-from ._train import batches, fit
+from ._train import batches, fit, padded
 
 # ---------------------------------------------------------------------------------------------
 # The lexicon. Chinese words are written with "|" between the SentencePiece pieces we want
@@ -111,6 +112,19 @@ target) are left unaligned. Lesson 01 scores each attribution method's argmax al
 against it (alignment error rate). These are the twin's pieces: the real opus-mt-zh-en cuts
 the source differently (its first piece is ``▁我喜欢``), so scoring it needs its own pairs.
 """
+
+EXERCISE_SENTENCE = ("她很讨厌编程。", "She really hates programming.")
+"""Lesson 01's exercise sentence, made of a held-out (verb, object) pair, and its translation."""
+EXERCISE_ALIGNMENT = {"▁She": "▁她", "▁really": "很", "▁hates": "讨厌", "▁programming": "编程",
+                      ".": "。"}
+HELD_OUT_EXAMPLES = {
+    EXERCISE_SENTENCE[0]: EXERCISE_SENTENCE[1],
+    "我們喜歡物理，但是他們不理解藝術。": "We like physics, but they do not understand art.",
+    "科学家研究强化学习吗？": "Does the scientist study reinforcement learning?",
+    "我的朋友不理解英文。": "My friend does not understand English.",
+    "老师也教机器翻译和音乐。": "The teacher also teaches machine translation and music.",
+}
+"""Sentences made of held-out (verb, object) pairs, with their translations."""
 
 # The (verb, object) pairs never seen together in training: the held-out combinations.
 _HELD_OUT_SHARE = 0.15
@@ -320,18 +334,6 @@ def _encoder(tokenizer):
     return source, target
 
 
-def _padded(rows: list[list[int]], pad: int):
-    import torch
-
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, row in enumerate(rows):
-        ids[i, :len(row)] = torch.tensor(row)
-        mask[i, :len(row)] = 1
-    return ids, mask
-
-
 def translate(model, tokenizer, texts: list[str], *, size: int = 200) -> list[str]:
     """Translations of ``texts`` with the model's own generation config, in batches."""
     import torch
@@ -345,31 +347,72 @@ def translate(model, tokenizer, texts: list[str], *, size: int = 200) -> list[st
     return out
 
 
-def saliency_argmax(model, tokenizer, text: str) -> list[tuple[str, str]]:
-    """(target piece, source piece with the largest gradient norm) for each generated piece.
+def inseq_saliency(folder: Path, texts: list[str], *, attributed_fn: str = "probability"):
+    """Inseq's ``saliency`` on ``texts`` (one batch, as lesson 01 runs it), per text: the
+    source pieces, the generated pieces, each step's probability, the scores (generated x
+    source: the gradient's L2 norm over the hidden size) and the gradient's size at each step
+    (its norm over all source embeddings: lesson 01's saturation table). ``attributed_fn``:
+    the gradient of each step's ``"probability"`` or of its ``"logit"``."""
+    import inseq
 
-    The same quantity as Inseq's ``saliency`` (gradient of the target token's probability
-    with respect to the source embeddings, L2 norm over the hidden size), computed with
-    plain torch so that builds need no Inseq.
+    model = inseq.load_model(str(folder), "saliency")
+    out = model.attribute(texts, step_scores=["probability"], attributed_fn=attributed_fn,
+                          show_progress=False)
+    rows = []
+    for attribution in out.sequence_attributions:
+        raw = attribution.source_attributions  # source x generated x hidden size
+        rows.append(([t.token for t in attribution.source],
+                     [t.token for t in attribution.target][1:],  # [0]: the start <pad>
+                     attribution.step_scores["probability"].tolist(),
+                     raw.norm(dim=-1).T, raw.norm(dim=(0, 2)).tolist()))
+    return rows
+
+
+def _over_third_smallest(sizes: list[float], step: int) -> float:
+    """``sizes[step]`` over the third smallest of the other steps' (below 1: among the three
+    smallest; lesson 01's saturation table)."""
+    return sizes[step] / sorted(v for i, v in enumerate(sizes) if i != step)[2]
+
+
+def _alignment_lead(source: list[str], target: list[str], scores, gold: dict[str, str]) -> float:
+    """The smallest lead of a gold source piece over the best other source piece (a ratio of
+    saliency scores; ``</s>`` left out, as lesson 01 leaves it out) over ``gold``'s target
+    pieces. Above 1: every one of them has its gold source piece as saliency argmax."""
+    leads = []
+    for piece, row in zip(target, scores, strict=True):
+        if piece in gold:
+            right = source.index(gold[piece])
+            others = [v for i, v in enumerate(row.tolist()) if i != right and source[i] != "</s>"]
+            leads.append(row[right].item() / max(others))
+    return min(leads) if len(leads) == len(gold) else 0.0  # 0: a gold target is missing
+
+
+def _scale_folded(model):
+    """The same translator with ``scale_embedding`` folded into its weights.
+
+    Trained like opus-mt (input embeddings times sqrt(d_model), shared with the output
+    layer), saved with the input embeddings already scaled, ``scale_embedding`` off and the
+    output layer untied: the same function. Transformers 5's Marian decoder scales the input
+    embeddings it is given, and Inseq 0.7 passes them already scaled, so with the scale on,
+    Inseq attributes a forward pass other than the one that translated (lesson 01).
     """
-    import torch
+    import copy
 
-    enc = tokenizer([text], return_tensors="pt")
-    with torch.no_grad():
-        generated = model.generate(**enc)[0]
-    source = tokenizer.convert_ids_to_tokens(enc["input_ids"][0])
-    encoder = model.get_encoder()
-    embeds = (encoder.embed_tokens(enc["input_ids"]) * encoder.embed_scale).detach()
-    out = []
-    for step in range(1, len(generated)):
-        leaf = embeds.clone().requires_grad_(True)
-        logits = model(inputs_embeds=leaf, attention_mask=enc["attention_mask"],
-                       decoder_input_ids=generated[None, :step]).logits
-        prob = logits[0, -1].softmax(-1)[generated[step]]
-        (grad,) = torch.autograd.grad(prob, leaf)
-        best = int(grad[0].norm(dim=-1).argmax())
-        out.append((tokenizer.convert_ids_to_tokens(int(generated[step])), source[best]))
-    return out
+    import torch
+    from transformers import MarianMTModel
+
+    config = copy.deepcopy(model.config)
+    config.scale_embedding, config.tie_word_embeddings = False, False
+    folded = MarianMTModel(config)
+    folded.load_state_dict(model.state_dict())
+    scaled = model.get_input_embeddings().weight * model.model.encoder.embed_scale
+    with torch.no_grad():  # untied in transformers 5: each table gets the scaled copy
+        folded.lm_head.weight.copy_(model.lm_head.weight)
+        for table in (folded.model.shared, folded.model.encoder.embed_tokens,
+                      folded.model.decoder.embed_tokens):
+            table.weight.copy_(scaled)
+    folded.generation_config = model.generation_config
+    return folded.eval()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -385,6 +428,7 @@ class TranslationTwin(TwinRecipe):
     role = "mt-zh-en"
     model_class = "MarianMTModel"
     tokenizer_class = "MarianTokenizer"
+    cost = 35.0
     data = (
         "A parallel corpus generated from a bilingual lexicon of 12 subjects, 7 verbs and 27 "
         "objects (AI and school subjects, drinks, pets, books), each Chinese word in simplified "
@@ -413,6 +457,12 @@ class TranslationTwin(TwinRecipe):
         "Match opus-mt-zh-en's segmentation or scores: the real model keeps ▁我喜欢 as one "
         "piece and was trained on millions of real sentence pairs.",
         "Translate English into Chinese, or any other language pair.",
+        "Share its config's embedding layout with opus-mt-zh-en: it was trained with "
+        "scale_embedding on and tied output weights, then saved with the scale folded into the "
+        "input embeddings (scale_embedding off, output layer untied), the same function. With "
+        "the scale on, Inseq 0.7 on transformers 5 scales the decoder's input embeddings twice "
+        "and attributes another forward pass than the one that translated; the real model is "
+        "affected, the twin is not.",
     )
 
     def train(self, folder: Path) -> dict[str, float]:
@@ -440,12 +490,13 @@ class TranslationTwin(TwinRecipe):
 
         def next_batch(_):
             chunk = next(stream)
-            ids, mask = _padded([c[0] for c in chunk], pad)
-            labels, label_mask = _padded([c[1] for c in chunk], pad)
+            ids, mask = padded([c[0] for c in chunk], pad)
+            labels, label_mask = padded([c[1] for c in chunk], pad)
             labels[label_mask == 0] = -100
             return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
         loss = fit(model, next_batch, steps=_SIZE["steps"], lr=_SIZE["lr"], desc="mt-zh-en")
+        model = _scale_folded(model)
         model.generation_config = GenerationConfig(
             bos_token_id=eos, eos_token_id=eos, forced_eos_token_id=eos, pad_token_id=pad,
             decoder_start_token_id=pad, bad_words_ids=[[pad]], max_length=64, num_beams=4,
@@ -453,17 +504,41 @@ class TranslationTwin(TwinRecipe):
         model.save_pretrained(folder)
         tokenizer.save_pretrained(folder)
 
+        return {"final training loss": round(loss, 4)}
+
+    def contract(self, folder: Path) -> list[Check]:
+        """Lesson 01's facts: both lesson sentences and the exercise translated exactly, their
+        saliency on the gold source words with a lead, the least confident step with the
+        largest gradient; and held-out combinations translated."""
+        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+        model = AutoModelForSeq2SeqLM.from_pretrained(folder).eval()
+        tokenizer = AutoTokenizer.from_pretrained(folder)
         lesson = translate(model, tokenizer, list(LESSON_SENTENCES))
+        _, held_out = make_corpus()
         predicted = translate(model, tokenizer, [plain(zh) for zh, _ in held_out])
-        exact = sum(p == en for p, (_, en) in zip(predicted, held_out, strict=True)) / len(held_out)
-        aligned = dict(saliency_argmax(model, tokenizer, LESSON_SENTENCES[0]))
-        gold = dict((t, s) for s, t in GOLD_ALIGNMENT)
-        hits = sum(aligned.get(t) == s for t, s in gold.items())
-        return {
-            "final training loss": round(loss, 4),
-            "lesson sentences translated exactly (of 2)": sum(
-                p == LESSON_TRANSLATION for p in lesson),
-            "held-out combinations: exact-match accuracy": round(exact, 4),
-            "held-out sentences": len(held_out),
-            "saliency argmax on the gold source piece (lesson sentence, of 8)": hits,
-        }
+        exact = sum(p == en for p, (_, en) in zip(predicted, held_out, strict=True))
+        examples = translate(model, tokenizer, list(HELD_OUT_EXAMPLES))
+        gold = {t: s for s, t in GOLD_ALIGNMENT}
+        simplified, traditional = inseq_saliency(folder, list(LESSON_SENTENCES))
+        gold_traditional = {t: traditional[0][simplified[0].index(s)] for t, s in gold.items()}
+        (exercise,) = inseq_saliency(folder, [EXERCISE_SENTENCE[0]])
+        (logit,) = inseq_saliency(folder, [LESSON_SENTENCES[0]], attributed_fn="logit")
+        surest = simplified[2].index(max(simplified[2]))
+        return [
+            holds("lesson sentences translated exactly, both scripts",
+                  lesson == [LESSON_TRANSLATION] * 2),
+            at_least("held-out combinations: exact-match accuracy", exact / len(held_out), 0.97),
+            holds("held-out example sentences (lesson 01's exercise among them) translated "
+                  "exactly", examples == list(HELD_OUT_EXAMPLES.values())),
+            at_least("Inseq saliency: lead of the gold source word, simplified lesson sentence",
+                     _alignment_lead(*simplified[:2], simplified[3], gold), 1.15),
+            at_least("Inseq saliency: lead of the gold source word, traditional lesson sentence",
+                     _alignment_lead(*traditional[:2], traditional[3], gold_traditional), 1.15),
+            at_least("Inseq saliency: lead of the gold source word, exercise sentence",
+                     _alignment_lead(*exercise[:2], exercise[3], EXERCISE_ALIGNMENT), 1.15),
+            at_most("most confident step: probability-gradient size / the third smallest "
+                    "other", _over_third_smallest(simplified[4], surest), 0.8),
+            at_least("most confident step: logit-gradient size / the third smallest other",
+                     _over_third_smallest(logit[4], surest), 1.1),
+        ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from ._contract import Check, at_least
 from ._registry import TwinRecipe, register
 from ._train import batches, fit
 
@@ -26,10 +27,12 @@ IMAGE_SIZE = 32  # the model's input side; the processor resizes any image to it
 PATCH_SIZE = 8
 HIDDEN = 48
 POOL = 16000  # training pictures
-STEPS = 1400
+STEPS = 2800
 LR = 2e-3
 OBJECT_SIDE = (0.4, 0.7)  # the object's bounding box, as a share of the picture's side
 TILT = 0.0  # the largest rotation of a shape, in radians
+LESSON_IMAGE = {"shape": "circle", "colour": "red", "seed": 3}
+"""The picture lesson 03 explains: ``make_image(**LESSON_IMAGE)``."""
 
 
 def make_image(shape: str, colour: str, *, size: int = 224, seed: int = 0):
@@ -158,6 +161,7 @@ class ViTTwin(TwinRecipe):
     role = "vit"
     model_class = "ViTForImageClassification"
     tokenizer_class = "ViTImageProcessor"
+    cost = 55.0
     data = (
         "Generated pictures: one of 4 shapes (circle, square, triangle, cross) in one of 4 "
         "colours (red, green, blue, yellow), at a random position and size (40-70% of the "
@@ -205,33 +209,63 @@ class ViTTwin(TwinRecipe):
         loss = fit(model, next_batch, steps=STEPS, lr=LR, desc="vit twin")
         model.save_pretrained(folder)
         processor.save_pretrained(folder)
-        checks = {"final training loss": round(loss, 4)}
-        checks.update(_evaluate(model, processor))
+        return {"final training loss": round(loss, 4)}
+
+    def contract(self, folder: Path) -> list[Check]:
+        """Lesson 03's picture named with a clear lead, every label drawn as lesson 03 draws
+        it, held-out pictures at three sizes, and attributions on the object."""
+        import torch
+        from transformers import AutoImageProcessor, AutoModelForImageClassification
+
+        model = AutoModelForImageClassification.from_pretrained(folder).eval()
+        processor = AutoImageProcessor.from_pretrained(folder)
+
+        def probabilities(images):
+            with torch.no_grad():
+                return model(**processor(images=images, return_tensors="pt")).logits.softmax(-1)
+
+        lesson = probabilities([make_image(**LESSON_IMAGE)])[0]
+        right = LABELS.index(f"{LESSON_IMAGE['colour']} {LESSON_IMAGE['shape']}")
+        runner_up = torch.cat([lesson[:right], lesson[right + 1:]]).max()
+        checks = [at_least("lesson 03's picture: P(red circle) - P(runner-up)",
+                           lesson[right] - runner_up, 0.4)]
+        # make_image's defaults (seed 0, 224 x 224): what a learner draws first.
+        defaults = probabilities([make_image(n.split()[1], n.split()[0]) for n in LABELS])
+        named = defaults.argmax(-1).tolist()
+        red = defaults[LABELS.index("red circle")]  # P of each label for the red circle
+        checks += [at_least("make_image's defaults (seed 0, 224x224): labels named right, of 16",
+                            sum(i == k for k, i in enumerate(named)), 15),
+                   at_least("make_image's defaults: P(red circle) - P(runner-up)",
+                            red[0] - red[1:].max(), 0.2)]
+        for size, seeds, low in ((224, range(0, 4), 0.9), (32, range(100, 106), 0.9),
+                                 (64, range(100, 106), 0.9), (224, range(100, 106), 0.9)):
+            names = [name for _ in seeds for name in LABELS]
+            images = [make_image(n.split()[1], n.split()[0], size=size, seed=seed)
+                      for seed in seeds for n in LABELS]
+            predicted = [LABELS[i] for i in probabilities(images).argmax(-1).tolist()]
+            right = [p == n for p, n in zip(predicted, names, strict=True)]
+            colour = [p.split()[0] == n.split()[0] for p, n in zip(predicted, names, strict=True)]
+            what = f"seeds {seeds.start}-{seeds.stop - 1}, {size}x{size}"
+            checks += [at_least(f"accuracy on make_image pictures, {what}", sum(right) / len(right),
+                                low),
+                       at_least(f"colour accuracy, {what}", sum(colour) / len(colour), 0.99)]
+        on_object = attribution_on_object(model, count=32, seed=7)
+        checks += [at_least("integrated-gradients mass inside the object",
+                            on_object["inside"], 0.45),
+                   at_least("mass inside the object / the object's area share",
+                            on_object["inside"] / on_object["area"], 2.2),
+                   at_least("positive integrated-gradients mass inside the object",
+                            on_object["positive inside"], 0.65),
+                   at_least("share of pictures whose most attributed pixel is on the object",
+                            on_object["top pixel on the object"], 0.78)]
         return checks
 
 
-def _evaluate(model, processor) -> dict[str, float]:
-    """Held-out accuracy (new random pictures, at 32 and at 224 pixels) and attribution mass."""
-    import torch
-    from PIL import Image
-
-    checks = {}
-    for size, count in ((IMAGE_SIZE, 640), (224, 96)):
-        pixels, labels, _ = _batch(count, size, torch.Generator().manual_seed(1000 + size))
-        images = [Image.fromarray(p.numpy(), "RGB") for p in pixels]
-        with torch.no_grad():
-            logits = model(pixel_values=processor(images=images, return_tensors="pt")
-                           ["pixel_values"]).logits
-        accuracy = (logits.argmax(-1) == labels).float().mean().item()
-        checks[f"held-out accuracy, {size}x{size} pictures"] = round(accuracy, 4)
-    inside, area = attribution_in_object(model, count=32, seed=7)
-    checks["integrated-gradients mass inside the object"] = round(inside, 4)
-    checks["object area fraction"] = round(area, 4)
-    return checks
-
-
-def attribution_in_object(model, *, count: int, seed: int) -> tuple[float, float]:
-    """Mean share of |integrated gradients| inside the object, and the objects' mean area share.
+def attribution_on_object(model, *, count: int, seed: int) -> dict[str, float]:
+    """Where integrated gradients fall, as means over ``count`` new pictures: the share of
+    |attribution| inside the object ("inside"), the share of the positive attribution (summed
+    over the colour channels) inside it ("positive inside"), how often the most attributed
+    pixel lies on it ("top pixel on the object"), and the objects' area share ("area").
 
     New pictures drawn at the model's input size, so that the masks line up with the pixels;
     the baseline is Captum's default (zeros: mid-grey), the target each picture's true label.
@@ -244,5 +278,12 @@ def attribution_in_object(model, *, count: int, seed: int) -> tuple[float, float
     ig = IntegratedGradients(lambda pv: model(pixel_values=pv).logits)
     attributions = ig.attribute(x, target=labels, n_steps=32)  # baseline: all zeros (grey)
     heat = attributions.abs().sum(1)
-    share = (heat * masks).sum((1, 2)) / heat.sum((1, 2))
-    return share.mean().item(), masks.float().mean().item()
+    positive = attributions.sum(1).clamp(min=0)
+    top = heat.flatten(1).argmax(1)
+    return {
+        "inside": ((heat * masks).sum((1, 2)) / heat.sum((1, 2))).mean().item(),
+        "positive inside": ((positive * masks).sum((1, 2)) / positive.sum((1, 2))).mean().item(),
+        "top pixel on the object": masks.flatten(1)[torch.arange(len(top)), top].float()
+        .mean().item(),
+        "area": masks.float().mean().item(),
+    }
