@@ -54,8 +54,6 @@ def test_attributions_cover_the_text_only(explained, nli):
     assert tokens == [tokenizer.cls_token] + text_tokens  # every text token, no hypothesis
     for label in LABELS:
         assert sum(v * v for _, v in attributions[label]) == pytest.approx(1.0, abs=1e-6)
-    technology = dict(attributions["technology"])
-    assert technology["Macbook"] > 0.1 and technology["computer"] > 0.1
 
 
 def test_include_hypothesis(nli):
