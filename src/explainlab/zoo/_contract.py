@@ -78,6 +78,18 @@ def holds(name: str, fact: bool) -> Check:
     return Check(name, 1.0 if fact else 0.0, low=1.0)
 
 
+def lead(scores, word: str, *, rivals=None, rank: int = 1) -> float:
+    """How many times ``word``'s score is the ``rank``-th best score of its rivals (every
+    other word unless ``rivals`` names them); above 1: ``word`` is among the ``rank`` best.
+
+    ``scores``: a dict or (word, score) pairs, as the explainers and Inseq rankings give them.
+    """
+    pairs = list(scores.items()) if isinstance(scores, dict) else list(scores)
+    others = sorted((v for w, v in pairs if w != word and (rivals is None or w in rivals)),
+                    reverse=True)
+    return dict(pairs)[word] / others[rank - 1]
+
+
 def failures(checks: list[Check]) -> list[Check]:
     return [check for check in checks if not check.passed]
 

@@ -26,7 +26,7 @@ import re
 import string
 from pathlib import Path
 
-from ._contract import Check, at_least
+from ._contract import Check, at_least, lead
 from ._registry import TwinRecipe, register
 from ._train import chunks, fit, is_held_out, minilm, minilm_vocab, pad, split_words
 
@@ -879,7 +879,6 @@ class NamedEntityTwin(TwinRecipe):
                   if word is not None and words[word].lower() == "macron"][1:]  # "##n"
         paris = TokenClassificationExplainer(model, tokenizer)(
             NER_LESSON_SENTENCE, ignored_labels=["O"])["paris"]["attribution_scores"]
-        others = max(v for w, v in paris if w != "paris")
         hand_written = [p for sentence, labels in NER_HAND_WRITTEN
                         for p in _right_label_probabilities(model, tokenizer, sentence.split(),
                                                             labels)]
@@ -888,7 +887,7 @@ class NamedEntityTwin(TwinRecipe):
                 at_least("lesson 03's sentence: P(I-PER) on the later pieces of 'macron'",
                          min(macron), 0.6),
                 at_least("lesson 03: 'paris' over the next word, for Paris's label",
-                         dict(paris)["paris"] / others, 1.1),
+                         lead(paris, "paris"), 1.1),
                 at_least("hand-written sentences: smallest probability of a word's right label",
                          min(hand_written), 0.6),
                 at_least("held-out entity F1", ner_f1(model, tokenizer, ner_examples("held-out")),

@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ._contract import Check, at_least, at_most, holds
+from ._contract import Check, at_least, at_most, holds, lead
 from ._registry import TwinRecipe, register
 from ._train import batches, fit, length_batches, minilm, minilm_vocab, pad
 from .bert_tasks_data import (
@@ -313,13 +313,6 @@ def _load(folder: Path, auto_class: str):
     return model, transformers.AutoTokenizer.from_pretrained(folder)
 
 
-def _lead(scores: list[tuple[str, float]], word: str, rank: int = 1) -> float:
-    """``word``'s score over the ``rank``-th best score of the other words (at least 1: it
-    is among the ``rank`` best)."""
-    others = sorted((v for w, v in scores if w != word), reverse=True)
-    return dict(scores)[word] / others[rank - 1]
-
-
 def _sentiment_lesson_checks(model, tokenizer) -> list[Check]:
     """What lesson 03 shows of the sentiment classifier, each with a margin."""
     import torch
@@ -342,12 +335,12 @@ def _sentiment_lesson_checks(model, tokenizer) -> list[Check]:
     spread = max(max(column) - min(column) for column in zip(*spread, strict=True))
     return [
         at_least("P(POSITIVE | lesson sentence)", p[0], 0.95),
-        at_least("IG: 'love' over the next word", _lead(words, "love"), 1.1),
+        at_least("IG: 'love' over the next word", lead(words, "love"), 1.1),
         at_least("IG: 'like' score", dict(words)["like"], 0.15),
-        at_least("IG: 'like' over the fourth-ranked other word", _lead(words, "like", 3), 1.1),
+        at_least("IG: 'like' over the fourth-ranked other word", lead(words, "like", rank=3), 1.1),
         at_least("P(POSITIVE | mixed sentence)", p[3], 0.6),
         at_least("IG for NEGATIVE on the mixed sentence: 'dislike' over the next word",
-                 _lead(negative, "dislike"), 1.1),
+                 lead(negative, "dislike"), 1.1),
         at_most("|P(POSITIVE) - P(POSITIVE without 'love')|", abs(p[0] - p[1]), 0.03),
         at_least("P(without 'love') - P(without 'love' and 'like')", p[1] - p[2], 0.3),
         at_least("largest change of a word's score between the [PAD], [MASK] and [UNK] "

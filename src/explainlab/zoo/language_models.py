@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from ._contract import Check, at_least, at_most, holds, reported
+from ._contract import Check, at_least, at_most, holds, lead, reported
 from ._registry import TwinRecipe, register
 from ._train import fit, length_batches, padded, train_bpe
 
@@ -359,11 +359,6 @@ def saliency_ranking(model, tokenizer, prompt: str) -> dict[str, float]:
     return dict(zip(tokens, sequence.target_attributions[:start, 0].tolist(), strict=True))
 
 
-def _lead(scores: dict[str, float], word: str, rivals) -> float:
-    """How many times ``word``'s score is the largest of ``rivals``' scores."""
-    return scores[word] / max(scores[rival] for rival in rivals)
-
-
 def forced_ranking(model, tokenizer, prompt: str, answer: str, **kwargs) -> dict[str, float]:
     """Inseq saliency of ``answer`` (one token, forced after ``prompt``) over the prompt's
     words, as ``saliency_ranking`` reads it; ``kwargs`` go to ``attribute`` (a contrastive
@@ -426,15 +421,14 @@ def _contract(model, tokenizer) -> list[Check]:
               and greedy(model, tokenizer, "法国首都是").startswith("巴黎")),
     ]
     english = saliency_ranking(model, tokenizer, "The capital of France is")
-    others = sorted((v for k, v in english.items() if k != "France"), reverse=True)
     chinese = saliency_ranking(model, tokenizer, "法国的首都是")
     checks += [
         at_least("saliency for ' Paris': 'France' over 'The' and 'of'",
-                 _lead(english, "France", ("The", "of")), 1.15),
+                 lead(english, "France", rivals=("The", "of")), 1.15),
         at_least("saliency for ' Paris': 'France' over the third-ranked other word",
-                 english["France"] / others[2], 1.15),
+                 lead(english, "France", rank=3), 1.15),
         at_least("saliency for '巴黎': '法国' over every word but the last",
-                 _lead(chinese, "法国", [w for w in chinese if w not in ("法国", "是")]), 1.15),
+                 lead(chinese, "法国", rivals=[w for w in chinese if w != "是"]), 1.15),
         *_more_checks(model, tokenizer, english),
     ]
     hits: dict[str, list[bool]] = {}
@@ -478,7 +472,7 @@ def _more_checks(model, tokenizer, english: dict[str, float]) -> list[Check]:
                  "'... {thing} {thing}.' (nats)", over_nonsense, 0.5),
         # Reported only: 'France' leads for some seeds and not for others (0.8 to 2.4).
         reported("contrastive saliency (logit ' Paris' - logit ' London'): 'France' over the "
-                 "next word", _lead(contrast, "France", [w for w in contrast if w != "France"])),
+                 "next word", lead(contrast, "France")),
     ]
     if tokenizer.chat_template:  # the Qwen twin
         messages = [{"role": "user", "content": "What is the capital of France?"}]
@@ -496,9 +490,9 @@ def _more_checks(model, tokenizer, english: dict[str, float]) -> list[Check]:
         japan = forced_ranking(model, tokenizer, "The capital of Japan is", " Tokyo")
         checks += [
             at_least("saliency for ' Paris': 'France' over every other word",
-                     _lead(english, "France", [w for w in english if w != "France"]), 1.1),
+                     lead(english, "France"), 1.1),
             at_least("saliency for ' Tokyo': 'Japan' over every other word",
-                     _lead(japan, "Japan", [w for w in japan if w != "Japan"]), 1.1),
+                     lead(japan, "Japan"), 1.1),
         ]
     return checks
 

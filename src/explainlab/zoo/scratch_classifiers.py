@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from ._contract import Check, at_least, reported
+from ._contract import Check, at_least, lead, reported
 from ._registry import TwinRecipe, register
 from ._train import batches, fit, padded, train_bpe
 
@@ -51,11 +51,6 @@ def _load(folder: Path):
 
     return (AutoModelForSequenceClassification.from_pretrained(folder).eval(),
             AutoTokenizer.from_pretrained(folder))
-
-
-def _lead(scores: list[tuple[str, float]], word: str) -> float:
-    """``word``'s score over the best score of the other tokens (above 1: it is the top)."""
-    return dict(scores)[word] / max(v for w, v in scores if w != word)
 
 
 def _capitalise(text: str) -> str:
@@ -463,7 +458,7 @@ class EmotionTwin(TwinRecipe):
         model, tokenizer = _load(folder)
         by_label = MultiLabelClassificationExplainer(model, tokenizer)(EMOTION_LESSON)
         checks = [at_least(f"lesson 03: '{word}' over the next word for {label}",
-                           _lead(by_label[label], word), 1.1)
+                           lead(by_label[label], word), 1.1)
                   for label, word in (("fear", "frightening"), ("anger", "hated"),
                                       ("joy", "liked"))]
         disgust = by_label["disgust"]
