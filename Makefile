@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# Every package of .venv at an exact version (explainlab aside): `make install` installs it,
+# Every package of .venv at an exact version (the two projects aside): `make install` installs it,
 # `make lock` rewrites it (scripts/course_lock.py), `make test-latest` reports the drift.
 LOCK := course.lock
 LOCKED_TORCH := $(shell grep -m1 -E '^torch==' $(LOCK) 2>/dev/null)
@@ -36,13 +36,14 @@ VENDOR := docs/vendor/node_modules/.package-lock.json
 	test-tools lint clean
 
 # The lock's versions (pip first, then the rest with TORCH_SPEC's torch in the same resolution,
-# so that nothing asks for another torch), explainlab itself with --no-deps and the lock's
+# so that nothing asks for another torch), the learner's package and the course factory (tools/)
+# with --no-deps and the lock's
 # setuptools; then whatever the lock does not hold is uninstalled and .venv is checked against it.
-$(INSTALLED): $(LOCK) pyproject.toml Makefile scripts/course_lock.py
+$(INSTALLED): $(LOCK) pyproject.toml tools/pyproject.toml Makefile scripts/course_lock.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --requirement <(grep -E '^pip==' $(LOCK))
 	$(PY) -m pip install --quiet --requirement <(grep -v -E '^torch==' $(LOCK)) "$(TORCH_SPEC)"
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation --editable ".[dev,mirror]"
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation --editable . --editable tools
 ifeq ($(TORCH_SPEC),$(LOCKED_TORCH))
 	$(PY) scripts/course_lock.py sync --lock $(LOCK)
 endif
@@ -57,7 +58,8 @@ lock:
 	rm -rf $(LOCK_VENV)
 	$(PYTHON) -m venv $(LOCK_VENV)
 	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(LOCK_VENV)/bin/python -m pip install --quiet "$(TORCH_SPEC)" --editable ".[dev,mirror]"
+	$(LOCK_VENV)/bin/python -m pip install --quiet "$(TORCH_SPEC)" --editable . \
+		--editable "tools[dev,mirror]"
 	$(LOCK_VENV)/bin/python -m pip check
 	$(LOCK_VENV)/bin/python scripts/course_lock.py write $(LOCK)
 	rm -rf $(LOCK_VENV)
@@ -69,9 +71,10 @@ test-latest: $(VENDOR) test-tools
 	rm -rf $(LATEST_VENV)
 	$(PYTHON) -m venv $(LATEST_VENV)
 	$(LATEST_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(LATEST_VENV)/bin/python -m pip install --quiet "$(TORCH_SPEC)" --editable ".[dev,mirror]"
+	$(LATEST_VENV)/bin/python -m pip install --quiet "$(TORCH_SPEC)" --editable . \
+		--editable "tools[dev,mirror]"
 	$(LATEST_VENV)/bin/python -m pip check
-	EXPLAINLAB_HOME=$(LATEST_HOME) $(LATEST_VENV)/bin/python -m explainlab.cli zoo build
+	EXPLAINLAB_HOME=$(LATEST_HOME) $(LATEST_VENV)/bin/python -m explainlab_course zoo build
 	status=0; EXPLAINLAB_HOME=$(LATEST_HOME) $(LATEST_VENV)/bin/python -m pytest \
 		--deselect tests/test_lock.py::test_environment_matches_lock || status=$$?; \
 	$(LATEST_VENV)/bin/python scripts/course_lock.py drift --lock $(LOCK); exit $$status
@@ -79,8 +82,8 @@ test-latest: $(VENDOR) test-tools
 # The offline twins: trained on first use, then cached under EXPLAINLAB_HOME; two at a time
 # on two cores or more (same weights as one at a time; `--jobs`).
 twins: $(INSTALLED)
-	$(PY) -m explainlab.cli zoo build
-	$(PY) -m explainlab.cli zoo list
+	$(PY) -m explainlab_course zoo build
+	$(PY) -m explainlab_course zoo list
 
 $(VENDOR): docs/vendor/package.json docs/vendor/package-lock.json
 	cd docs/vendor && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
@@ -92,7 +95,8 @@ vendor: $(VENDOR)
 # EXPLAINLAB_HOME/lessons, two at a time; the site's hook (docs/hooks/explainlab_site.py)
 # reads the cache.
 lessons: twins
-	$(PY) -m explainlab.lessons run --profile $(PROFILE)
+	$(PY) -m explainlab_course.course sync
+	$(PY) -m explainlab_course.lessons run --profile $(PROFILE)
 
 site: lessons $(VENDOR)
 	$(VENV)/bin/mkdocs build --strict --quiet --config-file mkdocs.yml
@@ -105,7 +109,7 @@ test-tools:
 	@bash scripts/ensure-test-tools.sh
 
 test: twins $(VENDOR) test-tools
-	$(VENV)/bin/ruff check src tests docs/hooks benchmarks scripts
+	$(VENV)/bin/ruff check src tools/src tests docs/hooks benchmarks scripts
 	$(PY) -m pytest
 
 # Measurements, not tests: cold/warm `make site`, and the explainers against
@@ -118,20 +122,20 @@ bench: twins $(VENDOR)
 # Every lesson on CUDA and on the CPU, numbers compared (report in test-output/gpu-check/).
 # Without a CUDA GPU it says so in one line and fails; twins are built only when there is one.
 gpu-check: $(INSTALLED)
-	$(eval GPU_STATUS := $(shell $(PY) -m explainlab.gpucheck cuda 2>&1 | tail -n 1))
+	$(eval GPU_STATUS := $(shell $(PY) -m explainlab_course.gpucheck cuda 2>&1 | tail -n 1))
 	$(if $(filter ok,$(firstword $(GPU_STATUS))),,$(error $(GPU_STATUS)))
-	$(PY) -m explainlab.gpucheck run --build-twins $(GPU_CHECK_ARGS)
+	$(PY) -m explainlab_course.gpucheck run --build-twins $(GPU_CHECK_ARGS)
 
 # The wheels and twins a bare GPU machine lacks, cut into parts (build/gpu-carry/part-*);
-# `make gpu-carry LESSONS=01,02` for some lessons only. See src/explainlab/gpucarry.py.
+# `make gpu-carry LESSONS=01,02` for some lessons only. See tools/src/explainlab_course/gpucarry.py.
 gpu-carry: twins
-	$(PY) -m explainlab.gpucarry pack $(if $(LESSONS),--lessons $(LESSONS))
+	$(PY) -m explainlab_course.gpucarry pack $(if $(LESSONS),--lessons $(LESSONS))
 
 serve: site
 	$(PY) -m http.server --directory site 8000
 
 lint: $(INSTALLED)
-	$(VENV)/bin/ruff check src tests scripts
+	$(VENV)/bin/ruff check src tools/src tests scripts
 
 clean:
 	rm -rf site test-output

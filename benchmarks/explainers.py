@@ -511,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
         worker(args.worker, args.ti_dir, args.threads)
         return 0
 
-    from explainlab.zoo.vision import make_image
+    from explainlab.images import make_image
 
     install_ti()
     logs = ROOT / "build" / "bench"

@@ -19,7 +19,7 @@ import time
 
 import transformers
 
-from explainlab import zoo
+from explainlab_course import zoo
 
 LOAD_TARGET_S = 1.0
 

@@ -4,7 +4,7 @@ report how the newest releases drift from it.
 Every command looks at the environment of the Python that runs it:
 
 - ``write OUTPUT`` (``make lock``, in a throwaway venv that has just installed torch and the
-  project with its newest allowed releases): ``pip freeze --all`` less explainlab, sorted by
+  two projects with their newest allowed releases): ``pip freeze --all`` less them, sorted by
   name, under a header that says how the file is made;
 - ``sync`` (``make install``, in ``.venv``): uninstalls what the lock does not hold, then fails
   naming every package whose version is not the locked one;
@@ -36,19 +36,20 @@ from packaging.version import InvalidVersion, Version
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / "course.lock"
-PYPROJECT = ROOT / "pyproject.toml"
-# The extras `make install` installs explainlab with; their requirements are in the lock.
+# The learner's package and the course factory; `make install` installs the factory with EXTRAS.
+PYPROJECTS = (ROOT / "pyproject.toml", ROOT / "tools" / "pyproject.toml")
 EXTRAS = ("dev", "mirror")
-# The project itself: installed editable, never pinned.
-PROJECT = "explainlab"
+# The projects themselves: installed editable, never pinned.
+PROJECTS = ("explainlab", "explainlab-course")
 
 HEADER = """\
 # course.lock: every package of the course factory's environment (.venv), at an exact version.
 # Written by `make lock`; do not edit by hand. `make lock` installs into a throwaway venv the
-# torch build of TORCH_SPEC (PyTorch's CPU build) and the project with its extras dev and mirror
-# (`pip install "$TORCH_SPEC" -e ".[dev,mirror]"`: the newest releases pyproject.toml allows),
-# then writes `pip freeze --all` less explainlab, sorted by name (scripts/course_lock.py).
-# `make install` installs exactly these versions, then explainlab with --no-deps.
+# torch build of TORCH_SPEC (PyTorch's CPU build), the learner's package and the course factory
+# with its extras dev and mirror (`pip install "$TORCH_SPEC" -e . -e "tools[dev,mirror]"`: the
+# newest releases both pyproject.toml files allow), then writes `pip freeze --all` less the two
+# projects, sorted by name (scripts/course_lock.py). `make install` installs exactly these
+# versions, then both projects with --no-deps.
 """
 PLATFORM_PREFIX = "# Resolved for: "
 PIN = re.compile(r"^(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)==(?P<version>[^\s;#]+)$")
@@ -125,21 +126,21 @@ def render(pins: Mapping[str, str], *, platform_name: str) -> str:
 
 
 def lock_from_freeze(freeze: str, *, platform_name: str) -> str:
-    """A lock file's text from ``pip freeze --all --exclude explainlab`` output: every line
-    must be ``name==version`` (a pin of explainlab itself is left out)."""
+    """A lock file's text from ``pip freeze --all`` output less ``PROJECTS``: every line
+    must be ``name==version`` (a pin of either project is left out)."""
     kept = []
     for line in freeze.splitlines():
         stripped = line.strip()
         if stripped.startswith("-e ") or stripped.startswith("--editable"):
-            raise ValueError(f"pip freeze: an editable install besides {PROJECT}: {stripped!r}")
+            raise ValueError(f"pip freeze: an editable install besides {PROJECTS}: {stripped!r}")
         match = PIN.match(stripped)
-        if match and canonicalize_name(match["name"]) == PROJECT:
+        if match and canonicalize_name(match["name"]) in PROJECTS:
             continue
         kept.append(line)
     return render(parse_pins(kept, source="pip freeze"), platform_name=platform_name)
 
 
-def installed_versions(*, exclude: Iterable[str] = (PROJECT,)) -> dict[str, str]:
+def installed_versions(*, exclude: Iterable[str] = PROJECTS) -> dict[str, str]:
     """``{canonical name: version}`` of the distributions this interpreter sees (the first of
     a name on ``sys.path`` wins, as it does on import)."""
     skip = {canonicalize_name(name) for name in exclude}
@@ -167,17 +168,19 @@ def compare(locked: Mapping[str, str], other: Mapping[str, str]) -> list[Differe
     return differences
 
 
-def pyproject_requirements(path: Path = PYPROJECT, *, extras: Iterable[str] = EXTRAS
-                           ) -> list[str]:
-    """The project's requirements: its dependencies and those of ``extras``."""
+def pyproject_requirements(paths: Iterable[Path] = PYPROJECTS, *,
+                           extras: Iterable[str] = EXTRAS) -> list[str]:
+    """The requirements of both projects (the factory's ``extras`` included), less their
+    requirements on each other."""
     import tomllib  # Python 3.11+: the course factory's Python (the lock's header says which)
 
-    project = tomllib.loads(path.read_text(encoding="utf-8"))["project"]
-    requirements = list(project.get("dependencies", []))
-    optional = project.get("optional-dependencies", {})
-    for extra in extras:
-        requirements += optional[extra]
-    return requirements
+    requirements = []
+    for path in paths:
+        project = tomllib.loads(path.read_text(encoding="utf-8"))["project"]
+        requirements += project.get("dependencies", [])
+        optional = project.get("optional-dependencies", {})
+        requirements += [r for extra in extras for r in optional.get(extra, [])]
+    return [r for r in requirements if canonicalize_name(Requirement(r).name) not in PROJECTS]
 
 
 def unsatisfied(requirements: Iterable[str], pins: Mapping[str, str], *,
@@ -217,7 +220,8 @@ def drift_report(locked: Mapping[str, str], newest: Mapping[str, str], *,
 
 
 def _write(output: Path) -> int:
-    command = [sys.executable, "-m", "pip", "freeze", "--all", "--exclude", PROJECT]
+    command = [sys.executable, "-m", "pip", "freeze", "--all",
+               *(f"--exclude={name}" for name in PROJECTS)]
     freeze = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     text = lock_from_freeze(freeze, platform_name=current_platform())
     # Written whole or not at all.

@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from explainlab.zoo import TwinRecipe  # noqa: E402
+from explainlab_course.zoo import TwinRecipe  # noqa: E402
 
 from hubmirror import HubMirror, Repo  # noqa: E402
 
@@ -52,10 +52,12 @@ def files_under(folder: Path) -> dict[str, bytes]:
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 120,
-            cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run ``explainlab`` in a subprocess, as a learner would."""
+            cwd: Path | None = None, module: str = "explainlab.cli"
+            ) -> subprocess.CompletedProcess:
+    """Run ``explainlab`` in a subprocess, as a learner would (``module="explainlab_course"``:
+    the course factory's ``explainlab-course``)."""
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "explainlab.cli", *args], env=full_env,
+    return subprocess.run([sys.executable, "-m", module, *args], env=full_env,
                           cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
@@ -66,7 +68,7 @@ TWIN_HOME = Path(os.environ.get("EXPLAINLAB_HOME") or "~/.cache/explainlab").exp
 
 def twin(role: str) -> Path:
     """The folder of ``role``'s offline twin, built (once) in the shared twin cache."""
-    from explainlab import zoo
+    from explainlab_course import zoo
 
     saved = os.environ.get("EXPLAINLAB_HOME")
     os.environ["EXPLAINLAB_HOME"] = str(TWIN_HOME)
@@ -97,7 +99,7 @@ class _ToyTwin(TwinRecipe):
         import torch
         from transformers import BertConfig, BertForSequenceClassification
 
-        from explainlab.zoo._train import batches, fit
+        from explainlab_course.zoo._train import batches, fit
 
         type(self).builds += 1
         config = BertConfig(vocab_size=20, hidden_size=16, num_hidden_layers=1,
@@ -118,7 +120,7 @@ class _ToyTwin(TwinRecipe):
         import torch
         from transformers import BertForSequenceClassification
 
-        from explainlab.zoo._contract import at_least
+        from explainlab_course.zoo._contract import at_least
 
         model = BertForSequenceClassification.from_pretrained(folder).eval()
         with torch.no_grad():
@@ -130,7 +132,7 @@ class _ToyTwin(TwinRecipe):
 @pytest.fixture
 def toy(monkeypatch):
     """The zoo with one twin: a toy recipe for ``sst2``, built under the per-test home."""
-    from explainlab.zoo import _registry
+    from explainlab_course.zoo import _registry
 
     monkeypatch.setattr(_registry, "_RECIPES", {"sst2": _ToyTwin})
     monkeypatch.setattr(_registry, "RECIPE_MODULES", ())

@@ -9,6 +9,7 @@ import pytest
 import explainlab
 from explainlab.errors import TwinUnavailableError, UnknownProfileError, UnknownRoleError
 from explainlab.models import get_role
+from explainlab_course import zoo
 
 ROLES = ["bert-neuron", "bertviz", "cross-encoder", "emotion", "lm", "lm-gpt2", "mt-zh-en", "nli",
          "qa", "ner", "sst2", "vit"]
@@ -33,9 +34,13 @@ def test_profile_comes_from_the_environment(monkeypatch, toy):
     monkeypatch.setenv("EXPLAINLAB_PROFILE", "hub")
     assert explainlab.resolve("sst2").endswith("/distilbert-base-uncased-finetuned-sst-2-english")
     monkeypatch.setenv("EXPLAINLAB_PROFILE", "offline")
+    # The learner's package finds twins, never trains them: the course factory does.
+    with pytest.raises(TwinUnavailableError, match=r"`make twins`.*EXPLAINLAB_PROFILE=hub"):
+        explainlab.resolve("sst2")
+    built = zoo.build("sst2")
     folder = Path(explainlab.resolve("sst2"))
-    assert (folder / "twin.json").is_file() and toy.builds == 1
-    with pytest.raises(TwinUnavailableError, match="EXPLAINLAB_PROFILE=hub"):
+    assert folder == built and (folder / "twin.json").is_file() and toy.builds == 1
+    with pytest.raises(TwinUnavailableError, match="explainlab-course zoo build vit"):
         explainlab.resolve("vit")
 
 

@@ -2,16 +2,17 @@
 
 For the language of the build (``theme.language``: ``en`` or ``zh``) it
 
-- executes every lesson ``lessons/<lang>/NN_slug.py`` through ``explainlab.lessons.execute``
+- executes every lesson ``lessons/<lang>/NN_slug.py`` through ``explainlab_course.lessons.execute``
   (cached by content under ``EXPLAINLAB_HOME/lessons``, so a warm build runs nothing) with
   the profile in ``EXPLAINLAB_PROFILE`` (``offline`` when unset), refuses a lesson whose
-  outputs contain a stderr stream or an error, or whose claims fail (``explainlab.claims``:
+  outputs contain a stderr stream or an error, or whose claims fail (``explainlab_course.claims``:
   its own, those of every lesson, and those comparing it with the other language's
   notebook), and adds the executed notebook as the page
   ``lessons/NN_slug.ipynb`` that mkdocs-jupyter renders; nav entries of lessons not written
   yet are dropped, a lesson missing from the nav is an error;
 - puts "Open in Colab", "Open in Kaggle" and "Download notebook" buttons under each lesson's
-  title, built from ``repo_url`` (the only place the repository is named), and a note saying
+  title, built from the repository set in pyproject.toml (``explainlab_course.course``: the
+  one place it is named; the hook also sets ``repo_url`` from it), and a note saying
   which profile produced the outputs; the download is the committed output-free ``.ipynb``;
 - serves the browser libraries from the site itself: RequireJS, d3 5 and jQuery 3 (BertViz
   asks for jQuery 2.0.0 on a CDN) and MathJax 3 from ``docs/vendor/node_modules`` (``make
@@ -36,7 +37,6 @@ import posixpath
 import re
 import shutil
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
@@ -48,8 +48,6 @@ log = logging.getLogger("mkdocs.hooks.explainlab_site")
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS = ROOT / "lessons"
 VENDOR = ROOT / "docs" / "vendor" / "node_modules"
-BRANCH = "main"
-"""Branch of the repository that Colab and Kaggle open the notebooks from."""
 
 LESSON_URI = re.compile(r"^lessons/(\d\d_[A-Za-z0-9_]+)\.ipynb$")
 
@@ -136,7 +134,7 @@ class _State:
 
     lang = "en"
     profile = "offline"
-    owner_repo = ""
+    course = None  # explainlab_course.course.Settings
     lessons: dict[str, dict] = {}  # src_uri -> {"slug", "profile", "math"}
     alternates: list[dict] = []  # extra.alternate as written in mkdocs.yml
 
@@ -150,26 +148,6 @@ def _lang(config) -> str:
         raise PluginError(f"explainlab_site: no texts for theme.language {lang!r}; "
                           f"known: {', '.join(TEXT)}")
     return lang
-
-
-def github_repo(repo_url: str) -> str:
-    """``owner/name`` of a GitHub ``repo_url``; the buttons are built from it."""
-    parts = urlsplit(repo_url or "")
-    path = parts.path.strip("/").removesuffix(".git")
-    if parts.hostname not in ("github.com", "www.github.com") or path.count("/") != 1:
-        raise PluginError(f"explainlab_site: repo_url must be https://github.com/OWNER/NAME "
-                          f"(the Colab and Kaggle buttons are built from it), not {repo_url!r}")
-    return path
-
-
-def lesson_links(owner_repo: str, lang: str, slug: str) -> dict[str, str]:
-    """Colab and Kaggle addresses of the committed notebook ``lessons/<lang>/<slug>.ipynb``."""
-    blob = f"github.com/{owner_repo}/blob/{BRANCH}/lessons/{lang}/{slug}.ipynb"
-    return {
-        "colab": f"https://colab.research.google.com/github/{owner_repo}/blob/{BRANCH}/"
-                 f"lessons/{lang}/{slug}.ipynb",
-        "kaggle": f"https://kaggle.com/kernels/welcome?src=https://{blob}",
-    }
 
 
 def _lesson_sources(lang: str) -> dict[str, Path]:
@@ -212,7 +190,14 @@ def on_config(config):
         STATE.profile = check_profile(os.environ.get("EXPLAINLAB_PROFILE") or "offline")
     except ValueError as exc:
         raise PluginError(f"explainlab_site: {exc}") from None
-    STATE.owner_repo = github_repo(config.repo_url)
+    from explainlab_course import course
+
+    try:
+        STATE.course = course.settings()
+    except (KeyError, ValueError) as exc:
+        raise PluginError(f"explainlab_site: pyproject.toml's repository settings: {exc}") from None
+    config.repo_url = STATE.course.repository
+    config.repo_name = STATE.course.owner_repo
     STATE.lessons = {}
 
     missing = [name for name in VENDOR_FILES.values() if not (VENDOR / name).is_file()]
@@ -297,8 +282,8 @@ def _write_if_changed(path: Path, data: bytes) -> None:
 def on_files(files: Files, config) -> Files:
     import nbformat
 
-    from explainlab import lessons
     from explainlab.errors import LessonClaimError, LessonExecutionError
+    from explainlab_course import lessons
 
     out_dir = _home() / "site" / STATE.profile / STATE.lang
     for slug, source in _lesson_sources(STATE.lang).items():
@@ -343,7 +328,7 @@ def on_files(files: Files, config) -> Files:
 def _check_other_language(nb, source: Path) -> None:
     """The claims comparing ``source``'s notebook with its other language's (executed through
     the cache: ``make site`` has executed both, and the other build needs it anyway)."""
-    from explainlab import lessons
+    from explainlab_course import lessons
 
     slug = source.stem
     langs = {STATE.lang: (source, nb)}
@@ -368,7 +353,9 @@ def _vendor_files() -> dict[str, Path]:
 def _buttons(page) -> str:
     info = STATE.lessons[page.file.src_uri]
     text = TEXT[STATE.lang]
-    links = lesson_links(STATE.owner_repo, STATE.lang, info["slug"])
+    from explainlab_course.course import lesson_links
+
+    links = lesson_links(STATE.lang, info["slug"], STATE.course)
     download = get_relative_url(f"lessons/{info['slug']}.ipynb", page.url)
     setup = get_relative_url("setup/", page.url) + "#" + text["profile_anchor"]
     note = text["profile"].get(info["profile"], text["profile"]["hub"])

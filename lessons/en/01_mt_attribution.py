@@ -34,12 +34,9 @@
 
 # %%
 import importlib.util
-import subprocess
-import sys
 
-if importlib.util.find_spec("explainlab") is None:  # Colab, Kaggle: install the course package
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "explainlab @ git+https://github.com/explainlab/explainlab"], check=True)
+if importlib.util.find_spec("explainlab") is None:  # Colab, Kaggle, a new environment
+    # %pip install -q "explainlab @ git+https://github.com/explainlab/explainlab"
 
 import explainlab
 

@@ -27,12 +27,9 @@
 
 # %%
 import importlib.util
-import subprocess
-import sys
 
-if importlib.util.find_spec("explainlab") is None:  # Colab, Kaggle: install the course package
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "explainlab @ git+https://github.com/explainlab/explainlab"], check=True)
+if importlib.util.find_spec("explainlab") is None:  # Colab, Kaggle, a new environment
+    # %pip install -q "explainlab @ git+https://github.com/explainlab/explainlab"
 
 import explainlab
 
@@ -57,7 +54,6 @@ import pandas as pd
 import torch
 from captum.attr import LayerIntegratedGradients
 from transformers import (
-    AutoImageProcessor,
     AutoModelForImageClassification,
     AutoModelForQuestionAnswering,
     AutoModelForSequenceClassification,
@@ -462,9 +458,9 @@ del ner, model, tokenizer
 free_memory()
 vit_path = explainlab.resolve("vit")
 model = AutoModelForImageClassification.from_pretrained(vit_path).to(session.device).eval()
-processor = AutoImageProcessor.from_pretrained(vit_path)
+processor = explainlab.images.image_processor(vit_path)  # with or without torchvision
 
-picture = explainlab.zoo.vision.make_image("circle", "red", seed=3)
+picture = explainlab.images.make_image("circle", "red", seed=3)
 picture
 
 # %% tags=["check-image"]

@@ -31,12 +31,12 @@
 
 # %%
 import importlib.util
-import subprocess
-import sys
 
-if importlib.util.find_spec("explainlab") is None:  # Colab、Kaggle：先安装课程的软件包
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "explainlab @ git+https://github.com/explainlab/explainlab"], check=True)
+# 在中国大陆，Hugging Face 和 PyPI 较慢时，去掉下面两行开头的“# ”，改用镜像下载模型和软件包：
+# # %env HF_ENDPOINT=https://hf-mirror.com
+# # %env PIP_INDEX_URL=https://pypi.tuna.tsinghua.edu.cn/simple
+if importlib.util.find_spec("explainlab") is None:  # Colab、Kaggle 或新建的环境：安装课程软件包
+    # %pip install -q "explainlab @ git+https://github.com/explainlab/explainlab"
 
 import explainlab
 

@@ -19,9 +19,9 @@ __all__ = [
 ]
 
 # Submodules that lessons reach as attributes after a plain `import explainlab`
-# (`explainlab.homework.check(...)`, `explainlab.zoo.vision.make_image(...)`),
+# (`explainlab.homework.check(...)`, `explainlab.images.make_image(...)`),
 # imported on first use (PEP 562).
-_LAZY_SUBMODULES = ("explain", "homework", "zoo")
+_LAZY_SUBMODULES = ("explain", "homework", "images")
 
 
 def __getattr__(name: str):

@@ -30,6 +30,10 @@ class TwinContractError(ExplainLabError, RuntimeError):
     """No seed gave an offline twin that keeps its contract; the message lists what it missed."""
 
 
+class MissingPackageError(ExplainLabError, ImportError):
+    """A lesson step needs a package this environment lacks; the message says what to install."""
+
+
 class DeviceUnavailableError(ExplainLabError, RuntimeError):
     """``EXPLAINLAB_DEVICE`` asks for a device this machine does not have."""
 
@@ -63,8 +67,8 @@ class LessonExecutionError(ExplainLabError, RuntimeError):
 
 
 class LessonClaimError(ExplainLabError, AssertionError):
-    """An executed lesson contradicts a claim of its prose (``explainlab.claims``); the message
-    names the lesson file, the language, and each failed claim with what it found."""
+    """An executed lesson contradicts a claim of its prose (``explainlab_course.claims``); the
+    message names the lesson file, the language, and each failed claim with what it found."""
 
 
 class UnknownClaimError(ExplainLabError, KeyError):
@@ -111,3 +115,7 @@ class TextTruncatedWarning(ExplainLabError, UserWarning):
 
 class UnknownQuestionError(ExplainLabError, KeyError):
     """A homework question id that the registry does not know; the message lists the ids."""
+
+
+class InvalidRepoIdError(ExplainLabError, ValueError):
+    """A repository id that is not one (``"../../etc"``); nothing was asked or written."""

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from . import constants
-from .errors import UnknownRoleError
+from .errors import TwinUnavailableError, UnknownRoleError
 from .notebook import check_profile
+
+TWIN_MANIFEST = "twin.json"
+"""The file every built twin folder holds (written by the course factory's zoo)."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,8 @@ def resolve(role: str, profile: str | None = None, *, variant: str | None = None
         A hub id (profile ``hub``), a local copy downloaded through the mirror
         (profile ``hub`` with ``HF_ENDPOINT`` set: some mirrors, such as olah,
         fail ``from_pretrained(hub_id)`` but serve every file), or the
-        folder of the role's offline twin (profile ``offline``), built on first use.
+        folder of the role's offline twin (profile ``offline``), built by the
+        course factory (``make twins``); see ``built_twin``.
     """
     entry = get_role(role)
     chosen = check_profile(profile)
@@ -139,6 +144,40 @@ def resolve(role: str, profile: str | None = None, *, variant: str | None = None
         return str(download(hub_id, local_dir=constants.HOME / "downloads" / hub_id,
                             endpoint=constants.HF_ENDPOINT, include=files,
                             pytorch_only=files is None))
-    from .zoo import twin_path
+    return str(built_twin(role))
 
-    return str(twin_path(role))
+
+def twins_dir() -> Path:
+    """Where the course factory keeps the offline twins: ``EXPLAINLAB_HOME/twins``."""
+    return constants.HOME / "twins"
+
+
+def twin_pointer(role: str) -> Path:
+    """The file that names the folder of ``role``'s current twin inside ``twins_dir()``;
+    the course factory writes it whenever it builds the twin or finds it cached."""
+    return twins_dir() / f"{role}.current"
+
+
+def built_twin(role: str) -> Path:
+    """The folder of ``role``'s offline twin, as the course factory last built it.
+
+    The learner's package never trains a twin: ``make twins`` in a checkout of the course
+    repository does (the course factory, ``tools/``).
+
+    Raises:
+        UnknownRoleError: not a role of the course.
+        TwinUnavailableError: no twin of ``role`` is built in ``EXPLAINLAB_HOME``; the
+            message says which command builds it.
+    """
+    get_role(role)
+    pointer = twin_pointer(role)
+    name = pointer.read_text(encoding="utf-8").strip() if pointer.is_file() else ""
+    folder = twins_dir() / name
+    if not name or not (folder / TWIN_MANIFEST).is_file():
+        raise TwinUnavailableError(
+            f"No offline twin of {role!r} is built in {twins_dir()}. Build the twins in a "
+            "checkout of the course repository with `make twins` (or `explainlab-course zoo "
+            f"build {role}`) under the same EXPLAINLAB_HOME, or use the real models: "
+            f"EXPLAINLAB_PROFILE=hub."
+        )
+    return folder

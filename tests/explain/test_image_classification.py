@@ -12,7 +12,7 @@ from PIL import Image
 
 from explainlab import errors
 from explainlab.explain import ImageClassificationExplainer
-from explainlab.zoo.vision import make_image, make_image_and_mask
+from explainlab.images import make_image, make_image_and_mask
 
 from conftest import twin
 

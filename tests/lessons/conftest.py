@@ -1,6 +1,6 @@
 """Lesson fixtures: each lesson executed once per session (and cached by content across
-sessions, see ``explainlab.lessons``), and the parameters that turn a lesson's claims
-(``explainlab.claims``) into one test per claim and language.
+sessions, see ``explainlab_course.lessons``), and the parameters that turn a lesson's claims
+(``explainlab_course.claims``) into one test per claim and language.
 
 A lesson's claims live in the package, where ``lessons.execute`` checks them for the site;
 its test module runs the same functions::
@@ -10,7 +10,7 @@ its test module runs the same functions::
         check_claim(executed, SLUG, lang, claim)
 
 The helpers that read a cell's outputs by its tag (``cell_by_tag``, ``tagged_text``, ...)
-are in ``explainlab.claims`` too.
+are in ``explainlab_course.claims`` too.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from explainlab import claims, lessons
+from explainlab_course import claims, lessons
 
 from conftest import TWIN_HOME
 
@@ -54,7 +54,7 @@ def _twin_home():
 def executed() -> Callable[[str, str], object]:
     """``executed(lang, slug)``: the lesson executed offline, as an ``nbformat.NotebookNode``.
 
-    Memoised for the session; across sessions ``explainlab.lessons.execute`` returns the
+    Memoised for the session; across sessions ``explainlab_course.lessons.execute`` returns the
     cached notebook while nothing that affects it has changed. Its claims are not checked
     here: each is a test of its own (``claim_cases``).
     """

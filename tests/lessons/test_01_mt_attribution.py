@@ -1,4 +1,4 @@
-"""Lesson 01 (MT attribution): its claims, ``explainlab.claims.mt_attribution``, which
+"""Lesson 01 (MT attribution): its claims, ``explainlab_course.claims.mt_attribution``, which
 ``lessons.execute`` checks for the site; here one test per claim and language on the executed
 lessons (offline profile: the ``mt-zh-en`` twin)."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from explainlab.claims import mt_attribution
+from explainlab_course.claims import mt_attribution
 
 from .conftest import check_claim, check_pair_claim, claim_cases, pair_cases
 

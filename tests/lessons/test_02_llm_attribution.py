@@ -1,4 +1,4 @@
-"""Lesson 02 (LLM generation attribution): its claims, ``explainlab.claims.llm_attribution``,
+"""Lesson 02 (LLM generation attribution): its claims, ``explainlab_course.claims.llm_attribution``,
 which ``lessons.execute`` checks for the site; here one test per claim and language on the
 executed lessons (offline profile: the ``lm`` and ``lm-gpt2`` twins, CPU)."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from explainlab.claims import llm_attribution
+from explainlab_course.claims import llm_attribution
 
 from .conftest import check_claim, claim_cases
 

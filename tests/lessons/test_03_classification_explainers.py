@@ -1,5 +1,6 @@
 """Lesson 03 (classification explainers): its claims,
-``explainlab.claims.classification_explainers``, which ``lessons.execute`` checks for the site;
+``explainlab_course.claims.classification_explainers``, which ``lessons.execute`` checks for the
+site;
 here one test per claim and language on the executed lessons (offline profile: the sst2,
 cross-encoder, emotion, nli, qa, ner and vit twins)."""
 
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from explainlab.claims import classification_explainers
+from explainlab_course.claims import classification_explainers
 
 from .conftest import check_claim, check_pair_claim, claim_cases, pair_cases
 

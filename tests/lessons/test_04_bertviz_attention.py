@@ -1,4 +1,4 @@
-"""Lesson 04 (Attention with BertViz): its claims, ``explainlab.claims.bertviz_attention``,
+"""Lesson 04 (Attention with BertViz): its claims, ``explainlab_course.claims.bertviz_attention``,
 which ``lessons.execute`` checks for the site; here one test per claim and language on the
 executed lessons (offline profile: the ``bertviz``, ``bert-neuron`` and ``mt-zh-en`` twins)."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from explainlab.claims import bertviz_attention
+from explainlab_course.claims import bertviz_attention
 
 from .conftest import check_claim, claim_cases
 

@@ -1,4 +1,5 @@
-"""Lesson 05 (homework): its claims, ``explainlab.claims.homework``, which ``lessons.execute``
+"""Lesson 05 (homework): its claims, ``explainlab_course.claims.homework``, which
+``lessons.execute``
 checks for the site (executed offline in both languages, every check cell ran and said "no
 answer yet"), one test per claim and language; and here: no answer is written in the lesson,
 and the same lesson with answers read off its own tables (injected here, never committed)
@@ -11,9 +12,10 @@ import re
 import jupytext
 import pytest
 
-from explainlab import homework, lessons
-from explainlab.claims import cell_by_tag, tagged_text
-from explainlab.claims import homework as homework_claims
+from explainlab import homework
+from explainlab_course import lessons
+from explainlab_course.claims import cell_by_tag, tagged_text
+from explainlab_course.claims import homework as homework_claims
 
 from .conftest import LESSONS, check_claim, claim_cases
 from conftest import TWIN_HOME

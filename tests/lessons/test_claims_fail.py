@@ -9,8 +9,9 @@ import copy
 import nbformat
 import pytest
 
-from explainlab import claims, errors, lessons
-from explainlab.claims import bertviz_attention, cell_by_tag, mt_attribution
+from explainlab import errors
+from explainlab_course import claims, lessons
+from explainlab_course.claims import bertviz_attention, cell_by_tag, mt_attribution
 
 from .conftest import LESSONS, _twin_home
 

@@ -9,7 +9,7 @@ import jupytext
 import nbformat
 import pytest
 
-from explainlab.claims import strip_comments
+from explainlab_course.claims import strip_comments
 
 from .conftest import LESSONS, slugs
 

@@ -40,9 +40,10 @@ def load_hook():
 
 
 def repo_url() -> str:
-    """``repo_url`` of mkdocs.yml, read here independently of the hook."""
-    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    return re.search(r"^repo_url:\s*(\S+)", text, re.M)[1]
+    """The repository of pyproject.toml (``[project.urls] Repository``), read here
+    independently of the hook."""
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    return re.search(r"^Repository = \"(\S+)\"", text, re.M)[1]
 
 
 def lesson_slugs(lang: str) -> list[str]:

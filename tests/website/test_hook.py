@@ -12,23 +12,6 @@ from .conftest import ROOT, load_hook, repo_url
 hook = load_hook()
 
 
-def test_github_repo_from_repo_url():
-    assert hook.github_repo("https://github.com/explainlab/explainlab") == \
-        "explainlab/explainlab"
-    assert hook.github_repo("https://github.com/a/b.git/") == "a/b"
-    for bad in ("https://gitlab.com/a/b", "https://github.com/a", "", None):
-        with pytest.raises(hook.PluginError, match="repo_url"):
-            hook.github_repo(bad)
-
-
-def test_lesson_links():
-    links = hook.lesson_links("owner/repo", "zh", "01_mt_attribution")
-    blob = "github.com/owner/repo/blob/main/lessons/zh/01_mt_attribution.ipynb"
-    assert links["colab"] == "https://colab.research.google.com/" + blob.replace(
-        "github.com/", "github/", 1)
-    assert links["kaggle"] == "https://kaggle.com/kernels/welcome?src=https://" + blob
-
-
 def test_filter_nav_drops_unwritten_lessons_and_empty_sections():
     nav = ["index.md", {"Lessons": ["lessons/01_a.ipynb", "lessons/02_b.ipynb"]},
            {"Homework": "lessons/05_c.ipynb"}, "glossary.md"]
