@@ -67,6 +67,8 @@ class Faults:
     cut_after: dict[str, int] = field(default_factory=dict)  # send N bytes, then close (once)
     extra_siblings: list[dict] = field(default_factory=list)  # entries added to the listing
     not_a_hub: bool = False  # answer every request with an HTML page
+    portal: bool = False  # answer every request 200 with an HTML login page (a captive portal)
+    names_only: bool = False  # list file names without sizes or digests, as olah offline does
     xet: bool = False  # announce files as Xet-stored, as the real hub does
 
 
@@ -144,6 +146,10 @@ def _handler_for(mirror: HubMirror):
                 mirror.log.append({"method": self.command, "path": path,
                                    "range": self.headers.get("Range"),
                                    "authorization": self.headers.get("Authorization")})
+            if mirror.faults.portal:
+                page = b"<html><body>Log in to the campus network</body></html>"
+                self._send(200, page, body=body, content_type="text/html")
+                return
             if mirror.faults.not_a_hub:
                 page = b"<html><body>Welcome to nginx!</body></html>"
                 self._send(200 if path == "/" else 404, page, body=body, content_type="text/html")
@@ -186,6 +192,8 @@ def _handler_for(mirror: HubMirror):
             siblings = [repo.sibling(p) for p in sorted(repo.files)]
             siblings += mirror.faults.extra_siblings
             if marker == "/revision/":
+                if mirror.faults.names_only:
+                    siblings = [{"rfilename": s["rfilename"]} for s in siblings]
                 info = {"id": repo_id, "sha": repo.sha, "siblings": siblings,
                         "private": False, "gated": bool(repo.gated_token)}
                 self._send(200, json.dumps(info).encode(), body=body)

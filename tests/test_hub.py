@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -15,12 +16,13 @@ from explainlab import download
 from explainlab.errors import (
     AuthenticationError,
     ChecksumMismatchError,
+    InvalidRepoIdError,
     MirrorUnreachableError,
     NotAMirrorError,
     RepoNotFoundError,
     UnsafePathError,
 )
-from explainlab.hub import PARTIAL_DIR, Expected
+from explainlab.hub import PARTIAL_DIR, Expected, probe
 
 from conftest import files_under, run_cli
 from hubmirror import HubMirror, Repo
@@ -74,6 +76,14 @@ def test_transient_failures_are_retried(mirror, tiny_files, tmp_path):
     assert files_under(target) == tiny_files
     assert len(mirror.requests("GET", "/api/")) == 3
     assert len(mirror.requests("GET", "model.safetensors")) == 4
+
+
+def test_connection_cut_mid_file_resumes_where_it_stopped(mirror, tiny_files, tmp_path):
+    mirror.faults.cut_after["model.safetensors"] = 50_000  # close the connection once, mid-file
+    target = _get(mirror, tmp_path / "tiny")
+    assert files_under(target) == tiny_files
+    ranges = [r["range"] for r in mirror.requests("GET", "model.safetensors")]
+    assert ranges == [None, "bytes=50000-"]
 
 
 def test_persistent_failure_gives_up_with_advice(mirror, tmp_path):
@@ -132,6 +142,61 @@ def test_not_a_hub_and_unknown_repo(mirror, tmp_path):
         _get(mirror, tmp_path / "tiny")
 
 
+def test_captive_portal_is_not_a_hub(mirror, tmp_path):
+    mirror.faults.portal = True  # HTTP 200 and a web page for every request
+    with pytest.raises(NotAMirrorError, match="not like a Hugging Face hub"):
+        _get(mirror, tmp_path / "tiny")
+    assert not (tmp_path / "tiny").exists()
+
+
+@pytest.mark.parametrize("repo_id", ["../../etc", "org/../../etc", "/etc", "org/x/y", "a--b", ""])
+def test_invalid_repo_id_is_named_before_any_request(mirror, tmp_path, repo_id):
+    with pytest.raises(InvalidRepoIdError, match="not a valid repository id") as caught:
+        download(repo_id, local_dir=tmp_path / "t", endpoint=mirror.url, progress=False)
+    assert isinstance(caught.value, ValueError)
+    assert repr(repo_id) in str(caught.value)
+    with pytest.raises(InvalidRepoIdError):  # the default folder would be built from the id
+        download(repo_id, endpoint=mirror.url, progress=False)
+    assert mirror.log == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_listing_of_names_only_is_checked_by_etag(mirror, tiny_files, tmp_path):
+    """Mirrors that list names only (olah offline) still send each file's digest as its ETag."""
+    mirror.faults.names_only = True
+    target = _get(mirror, tmp_path / "tiny")
+    assert files_under(target) == tiny_files
+    assert len(mirror.requests("HEAD", "/resolve/")) == len(tiny_files)
+    mirror.faults.corrupt.update({"model.safetensors", "config.json"})
+    with pytest.raises(ChecksumMismatchError, match=r"config\.json, model\.safetensors"):
+        _get(mirror, tmp_path / "bad")
+    assert set(files_under(tmp_path / "bad")) == {"README.md", "tokenizer/vocab.txt"}
+
+
+def test_probe_tells_a_hub_from_the_rest(mirror):
+    assert probe(mirror.url, "org/tiny") == "yes (hub API; has org/tiny)"
+    assert probe(mirror.url, "org/none") == "yes (hub API; it does not have org/none)"
+    assert mirror.requests("GET", "/api/models/org/tiny")
+    mirror.faults.not_a_hub = True
+    answer = probe(mirror.url, "org/tiny")
+    assert answer.startswith("no: ") and "not like a Hugging Face hub" in answer
+    mirror.faults.not_a_hub = False
+    mirror.faults.fail["api"] = [503]
+    assert probe(mirror.url, "org/tiny").startswith(f"no: {mirror.url} kept failing")
+    with pytest.raises(InvalidRepoIdError):
+        probe(mirror.url, "../../etc")
+
+
+def test_probe_of_a_dead_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    answer = probe(f"http://127.0.0.1:{port}", "org/tiny")
+    assert answer.startswith(f"no: Cannot connect to http://127.0.0.1:{port}")
+
+
 def test_gated_repo_needs_token(tiny_files, tmp_path):
     secret = "hf_secret_token_123"
     with HubMirror({"org/tiny": Repo(tiny_files, gated_token=secret)}) as mirror:
@@ -161,6 +226,37 @@ def test_stale_partial_from_another_version_is_replaced(mirror, tiny_files, tmp_
     assert files_under(target) == tiny_files
     ranges = [r["range"] for r in mirror.requests("GET", "model.safetensors")]
     assert ranges[0] == "bytes=1000-" and ranges[-1] is None
+
+
+def test_hub_imports_only_public_names_of_huggingface_hub():
+    """huggingface_hub 1.x brings httpx and 2.x httpx2: hub.py imports neither, nor a private
+    name of the library, so it imports and runs on both (Colab and Kaggle have 1.x)."""
+    import ast
+    import importlib
+
+    import explainlab.hub
+
+    tree = ast.parse(Path(explainlab.hub.__file__).read_text(encoding="utf-8"))
+    seen = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            pairs = [(alias.name, None) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            pairs = [(node.module, alias.name) for alias in node.names]
+        else:
+            continue
+        for module, name in pairs:
+            assert module.partition(".")[0] not in ("httpx", "httpx2"), module
+            if module.partition(".")[0] != "huggingface_hub":
+                continue
+            assert module in ("huggingface_hub", "huggingface_hub.errors",
+                              "huggingface_hub.utils"), module
+            if name is not None:
+                assert not name.startswith("_"), name
+                public = getattr(importlib.import_module(module), "__all__", None)
+                assert public is None or name in public, f"{module}.{name}"
+                seen.add(name)
+    assert {"HfApi", "get_session", "validate_repo_id"} <= seen
 
 
 def test_expected_digest_from_etag():
@@ -196,6 +292,15 @@ def test_cli_dead_mirror_prints_one_line(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_cli_invalid_repo_id_prints_one_line(mirror, tmp_path):
+    result = run_cli("download", "../../etc", "--mirror", mirror.url, cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "'../../etc' is not a valid repository id" in lines[0]
+    assert "Traceback" not in result.stderr
+    assert mirror.log == [] and list(tmp_path.iterdir()) == []
+
+
 def test_cli_never_prints_the_token(tiny_files, tmp_path):
     secret = "hf_do_not_print_me"
     with HubMirror({"org/tiny": Repo(tiny_files, gated_token=secret)}) as mirror:
@@ -214,9 +319,9 @@ def test_cli_never_prints_the_token(tiny_files, tmp_path):
 @pytest.mark.slow
 def test_cli_resumes_after_a_killed_transfer(tmp_path):
     """Kill the download mid-file; the rerun asks only for the missing bytes."""
-    big = os.urandom(12 * 1024 * 1024)  # more than huggingface_hub's 10 MiB write chunk
+    big = os.urandom(3 * 1024 * 1024)
     with HubMirror({"org/big": Repo({"model.safetensors": big})}) as mirror:
-        mirror.faults.stall_after["model.safetensors"] = 11 * 1024 * 1024
+        mirror.faults.stall_after["model.safetensors"] = 2 * 1024 * 1024
         part = tmp_path / "big" / PARTIAL_DIR / "model.safetensors.part"
         proc = subprocess.Popen(
             [sys.executable, "-m", "explainlab.cli", "download", "org/big", "--mirror",

@@ -1,16 +1,20 @@
-"""Downloads from the hub or a mirror, built on ``huggingface_hub``.
+"""Downloads from the hub or a mirror, on ``huggingface_hub``'s public API.
 
-``huggingface_hub`` lists the repository and streams each file; this module
-adds what a classroom behind a mirror needs on top of it: Xet off (Xet
-downloads bypass ``HF_ENDPOINT``), retries with backoff on 429/5xx, resume of
-a partial file after an interrupted run, a checksum for every file, no path
-outside ``local_dir``, and one-line errors that say what to do. The setup
-guide introduces ``download`` and ``explainlab download``.
+``HfApi.repo_info`` lists the repository, ``get_hf_file_metadata`` fills in a
+listing that gives names only (olah), and each file streams over the library's
+own HTTP client (``get_session``). This module adds what the library lacks for
+a classroom behind a mirror: Xet off (Xet downloads bypass ``HF_ENDPOINT``),
+retries with backoff on 429/5xx and dropped connections, resume of a partial
+file after an interrupted run (``hf_hub_download`` keeps none across runs in
+huggingface_hub 1.27 and 2.x), a checksum for every file, no path outside
+``local_dir``, and one-line errors that say what to do. The setup guide
+introduces ``download`` and ``explainlab download``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -18,23 +22,34 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
-import httpx2
 import huggingface_hub
-from huggingface_hub import HfApi, hf_hub_url
+from huggingface_hub import (
+    HfApi,
+    get_hf_file_metadata,
+    get_session,
+    hf_hub_url,
+    hf_raise_for_status,
+)
 from huggingface_hub.errors import (
     GatedRepoError,
     HfHubHTTPError,
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
-from huggingface_hub.file_download import get_hf_file_metadata, http_get
-from huggingface_hub.utils import build_hf_headers, filter_repo_objects
-from tqdm.auto import tqdm
+from huggingface_hub.utils import (
+    HFValidationError,
+    build_hf_headers,
+    filter_repo_objects,
+    tqdm,
+    validate_repo_id,
+)
 
 from . import constants
 from .errors import (
     AuthenticationError,
     ChecksumMismatchError,
+    ExplainLabError,
+    InvalidRepoIdError,
     MirrorUnreachableError,
     NotAMirrorError,
     RepoNotFoundError,
@@ -98,7 +113,7 @@ def download(
         repo_type: ``"model"`` or ``"dataset"``.
         retries: how many times to retry a request that failed with 429/5xx or a dropped connection.
         wait: first backoff in seconds; doubles after each retry.
-        progress: show progress bars.
+        progress: show progress bars (``HF_HUB_DISABLE_PROGRESS_BARS=1`` hides them too).
         pytorch_only: skip what PyTorch ``from_pretrained`` does not read (TensorFlow,
             Flax, Rust, ONNX weights; ``.bin`` weights when safetensors exist).
 
@@ -106,6 +121,7 @@ def download(
         The folder, ready for ``from_pretrained(folder)``.
 
     Raises:
+        InvalidRepoIdError: ``repo_id`` is not a repository id; nothing is asked or written.
         MirrorUnreachableError: nothing answers at the endpoint, or it keeps failing.
         NotAMirrorError: the endpoint answers, but not as a hub.
         RepoNotFoundError: unknown repository or revision.
@@ -113,12 +129,14 @@ def download(
         UnsafePathError: the listing names a path outside ``local_dir``; nothing is written.
         ChecksumMismatchError: some files did not match their checksum; they were deleted.
     """
+    _check_repo_id(repo_id)
     endpoint = (endpoint or constants.HF_ENDPOINT or constants.DEFAULT_ENDPOINT).rstrip("/")
     token = token or constants.HF_TOKEN
     target = Path(local_dir) if local_dir else constants.HOME / "downloads" / repo_id
     api = HfApi(endpoint=endpoint, token=token or False)
     info = _call(lambda: api.repo_info(repo_id, repo_type=repo_type, revision=revision or "main",
-                                       files_metadata=True),
+                                       files_metadata=True,
+                                       timeout=huggingface_hub.constants.HF_HUB_ETAG_TIMEOUT),
                  endpoint=endpoint, what=f"{repo_type} {repo_id}", retries=retries, wait=wait)
     files = list(filter_repo_objects(info.siblings or [], allow_patterns=include,
                                      ignore_patterns=exclude, key=lambda s: s.rfilename))
@@ -140,6 +158,46 @@ def download(
             "command again later, or use another mirror."
         )
     return target
+
+
+def probe(endpoint: str, repo_id: str) -> str:
+    """Whether ``endpoint`` answers as a hub, in a few words; ``explainlab doctor`` shows it.
+
+    One request, no retry, a 5 s timeout, no token. The setup guide introduces
+    ``explainlab doctor``.
+
+    Args:
+        endpoint: the hub or mirror URL.
+        repo_id: a model the endpoint should have, e.g. ``"Helsinki-NLP/opus-mt-zh-en"``.
+
+    Returns:
+        ``"yes (hub API; has REPO_ID)"``, ``"yes (hub API; it does not have REPO_ID)"``,
+        or ``"no: "`` and the one-line error that ``download`` would raise.
+
+    Raises:
+        InvalidRepoIdError: ``repo_id`` is not a repository id.
+    """
+    _check_repo_id(repo_id)
+    api = HfApi(endpoint=endpoint, token=False)
+    try:
+        _call(lambda: api.model_info(repo_id, timeout=5), endpoint=endpoint, what=repo_id,
+              retries=0, wait=0)
+    except RepoNotFoundError:
+        return f"yes (hub API; it does not have {repo_id})"
+    except ExplainLabError as exc:
+        return f"no: {exc}"
+    return f"yes (hub API; has {repo_id})"
+
+
+def _check_repo_id(repo_id: str) -> None:
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError:
+        raise InvalidRepoIdError(
+            f"{repo_id!r} is not a valid repository id: the form is NAME or NAMESPACE/NAME "
+            "(letters, digits, '-', '_' and '.', no '--' or '..', at most 96 characters), "
+            "e.g. Helsinki-NLP/opus-mt-zh-en. Check the spelling."
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -230,7 +288,9 @@ class _Fetcher:
         self.revision, self.target = revision, target
         self.retries, self.wait, self.progress = retries, wait, progress
         self.token = token
-        self.headers = build_hf_headers(token=token or False, library_name="explainlab")
+        # identity: sizes and Range offsets then count the file's own bytes
+        self.headers = build_hf_headers(token=token or False, library_name="explainlab",
+                                        headers={"Accept-Encoding": "identity"})
 
     def __call__(self, sibling) -> bool:
         """Fetch one file; False if its bytes never matched (nothing is left behind)."""
@@ -239,8 +299,9 @@ class _Fetcher:
                          endpoint=self.endpoint)
         expected = Expected.from_listing(sibling)
         if expected.size is None and expected.kind is None:
-            meta = _call(lambda: get_hf_file_metadata(url, token=self.token or False),
-                         endpoint=self.endpoint, what=name, retries=self.retries, wait=self.wait)
+            meta = self._call(lambda: get_hf_file_metadata(
+                url, token=self.token or False,
+                timeout=huggingface_hub.constants.HF_HUB_ETAG_TIMEOUT), name)
             expected = Expected.from_etag(meta.size, meta.etag)
         dest = self.target / name
         if expected.matches(dest):
@@ -249,7 +310,9 @@ class _Fetcher:
         part.parent.mkdir(parents=True, exist_ok=True)
         had_partial = part.is_file() and part.stat().st_size > 0
         for _ in range(2 if had_partial else 1):  # a stale partial gets one fresh retry
-            self._transfer(url, name, expected.size, part)
+            if part.exists() and expected.size is not None and part.stat().st_size > expected.size:
+                part.unlink()
+            self._call(lambda: self._get(url, name, expected.size, part), name)
             if expected.matches(part):
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(part, dest)
@@ -257,24 +320,27 @@ class _Fetcher:
             part.unlink(missing_ok=True)
         return False
 
-    def _transfer(self, url: str, name: str, size: int | None, part: Path) -> None:
-        if part.exists() and size is not None and part.stat().st_size > size:
-            part.unlink()
+    def _get(self, url: str, name: str, size: int | None, part: Path) -> None:
+        """One GET that appends to ``part`` from where it ends (a ``Range`` request)."""
+        have = part.stat().st_size if part.exists() else 0
+        if size is not None and have == size:
+            return
+        headers = {**self.headers, "Range": f"bytes={have}-"} if have else self.headers
+        with get_session().stream("GET", url, headers=headers,
+                                  timeout=huggingface_hub.constants.HF_HUB_DOWNLOAD_TIMEOUT
+                                  ) as response:
+            hf_raise_for_status(response)
+            if response.status_code != 206:  # the whole file: start over
+                have = 0
+            with part.open("ab" if have else "wb", buffering=0) as handle, tqdm(
+                    total=size, initial=have, unit="B", unit_scale=True, unit_divisor=1024,
+                    desc=name, leave=False, disable=not self.progress) as bar:
+                for chunk in response.iter_bytes():
+                    handle.write(chunk)
+                    bar.update(len(chunk))
 
-        def attempt() -> None:
-            resume = part.stat().st_size if part.exists() else 0
-            with part.open("ab", buffering=0) as handle:
-                http_get(url, handle, resume_size=resume, headers=self.headers,
-                         expected_size=size, displayed_filename=name,
-                         tqdm_class=None if self.progress else _SilentBar)
-
-        _call(attempt, endpoint=self.endpoint, what=name, retries=self.retries, wait=self.wait)
-
-
-class _SilentBar(tqdm):
-    def __init__(self, *args, **kwargs):
-        kwargs["disable"] = True
-        super().__init__(*args, **kwargs)
+    def _call(self, fn: Callable[[], _T], what: str) -> _T:
+        return _call(fn, endpoint=self.endpoint, what=what, retries=self.retries, wait=self.wait)
 
 
 def _call(fn: Callable[[], _T], *, endpoint: str, what: str, retries: int, wait: float) -> _T:
@@ -282,10 +348,6 @@ def _call(fn: Callable[[], _T], *, endpoint: str, what: str, retries: int, wait:
     for attempt in range(retries + 1):
         try:
             return fn()
-        except httpx2.ConnectError as exc:
-            raise MirrorUnreachableError(
-                f"Cannot connect to {endpoint} ({_reason(exc)}). {_connect_hint(endpoint)}"
-            ) from None
         except (GatedRepoError, RepositoryNotFoundError, RevisionNotFoundError) as exc:
             raise _repo_error(exc, endpoint, what) from None
         except HfHubHTTPError as exc:
@@ -293,23 +355,40 @@ def _call(fn: Callable[[], _T], *, endpoint: str, what: str, retries: int, wait:
             if status not in TRANSIENT_STATUSES:
                 raise _http_error(exc, endpoint, what) from None
             failure = f"HTTP {status}"
-        except (httpx2.TimeoutException, httpx2.RemoteProtocolError, httpx2.ReadError) as exc:
-            failure = _reason(exc)
-        except OSError as exc:  # http_get: the connection ended before the announced size
-            if "Consistency check failed" not in str(exc):
-                raise
-            failure = "transfer cut short"
-        except ValueError as exc:  # the endpoint answered something that is not hub JSON
+        except json.JSONDecodeError as exc:  # a 200 that is not hub JSON: a portal, a web server
             raise NotAMirrorError(
                 f"{endpoint} answered, but not like a Hugging Face hub ({_reason(exc)}). "
                 "Check the HF_ENDPOINT or --mirror URL (scheme, host, port, no extra path)."
             ) from None
+        except Exception as exc:
+            transport = _transport_error(exc)
+            if transport is None:
+                raise
+            if transport == "ConnectError":
+                raise MirrorUnreachableError(
+                    f"Cannot connect to {endpoint} ({_reason(exc)}). {_connect_hint(endpoint)}"
+                ) from None
+            failure = _reason(exc)
         if attempt < retries:
             time.sleep(wait * 2**attempt)
     raise MirrorUnreachableError(
         f"{endpoint} kept failing for {what} ({failure}) after {retries + 1} tries. "
         "Run the same command again later (finished files are kept), or use another mirror."
     )
+
+
+def _transport_error(exc: BaseException) -> str | None:
+    """``"ConnectError"``, ``"TransportError"`` (timeouts, cuts), or None for other errors.
+
+    huggingface_hub 1.x sends its requests with httpx, 2.x with httpx2; both
+    name their exceptions alike, so the class names tell, without importing either.
+    """
+    names = {cls.__name__ for cls in type(exc).__mro__
+             if cls.__module__.partition(".")[0] in ("httpx", "httpx2")}
+    for name in ("ConnectError", "TransportError"):
+        if name in names:
+            return name
+    return None
 
 
 def _connect_hint(endpoint: str) -> str:

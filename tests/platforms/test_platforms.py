@@ -77,7 +77,7 @@ def test_install_moves_no_pin_and_brings_no_course_tool(installed):
 @pytest.mark.slow
 def test_import_and_setup_work(installed):
     assert installed.setup_error == "", installed.setup_error
-    assert "explainlab" in installed.setup_output and "offline" in installed.setup_output
+    assert "explainlab" in installed.setup_output and "profile offline" in installed.setup_output
 
 
 @pytest.mark.slow

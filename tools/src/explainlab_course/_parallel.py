@@ -1,6 +1,7 @@
 """Run a few commands side by side, each with its output in a log file, with one progress bar.
 
-Used by ``explainlab-course zoo build --jobs N`` and ``python -m explainlab_course.lessons run --jobs N``:
+Used by ``explainlab-course zoo build --jobs N`` and ``python -m explainlab_course.lessons run
+--jobs N``:
 one twin build, or one lesson, per child process. The children's own output (their
 progress bars) goes to their logs, so the terminal shows one bar for the whole batch.
 """

@@ -45,6 +45,8 @@ REPLACED = ("torch", "torchvision", "torchaudio")
 KERNEL_PACKAGES = ("ipython", "ipykernel", "ipywidgets", "traitlets", "jupyter-client")
 """What ``lowest`` takes from Colab's snapshot: a Jupyter kernel to run the lessons in."""
 READY = "explainlab-platform.json"
+SETUP_CHECK = "import explainlab; print('setup:', explainlab.setup())"
+"""What a lesson's first cell does after the install, outside a notebook."""
 
 
 def parse_pins(text: str, *, source: str) -> dict[str, str]:
@@ -193,6 +195,8 @@ class Report:
     added: list[str] = field(default_factory=list)
     tools: list[str] = field(default_factory=list)
     """Course-building tools among ``added``."""
+    changed: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    """Packages the environment had (pinned or not) that the install upgraded or removed."""
     setup_output: str = ""
     setup_error: str = ""
     digest: str = ""
@@ -219,21 +223,34 @@ def learner_wheel(folder: Path) -> Path:
     return next(folder.glob("explainlab-*.whl"))
 
 
+def _restore(python: Path, recorded: dict[str, str]) -> None:
+    """Put the environment back to ``recorded`` (what it had when built): remove what an
+    earlier install added, reinstall what it changed."""
+    now = freeze(python)
+    extra = sorted(set(now) - set(recorded))
+    if extra:
+        _pip(python, "uninstall", "--yes", *extra)
+    changed = {n: v for n, v in moved_pins(recorded, freeze(python)).items() if v[0]}
+    if changed:
+        again = _pip(python, "install", "--quiet", "--no-deps",
+                     *(f"{n}=={recorded[n]}" for n in changed if n != "torch"),
+                     *([torch_spec()] if "torch" in changed else []))
+        if again.returncode:
+            raise RuntimeError(f"restoring {python} failed:\n{again.stderr[-4000:]}")
+
+
 def prepare(name: str, wheel: Path, *, log=print) -> Report:
     """Install the learner's package (``wheel``) into environment ``name`` with pip, as a
     lesson's first cell does, then import it and run ``setup()`` there.
 
-    An environment that the install changed beyond adding packages is deleted afterwards,
-    so that the next run starts from its snapshot again.
+    The environment is first put back as it was built, so that each run starts from the
+    platform's packages.
     """
     folder = environment(name, log=log)
     python = _python(folder)
     recorded = json.loads((folder / READY).read_text(encoding="utf-8"))["freeze"]
-    _pip(python, "uninstall", "--yes", "explainlab")
+    _restore(python, recorded)
     before = freeze(python)
-    if moved_pins(recorded, before):  # an earlier run left it changed: start afresh
-        shutil.rmtree(folder)
-        return prepare(name, wheel, log=log)
     installed = _pip(python, "install", "--quiet", f"explainlab @ {wheel.as_uri()}")
     if installed.returncode:
         raise RuntimeError(f"{name}: pip install of the learner's package failed:\n"
@@ -242,13 +259,11 @@ def prepare(name: str, wheel: Path, *, log=print) -> Report:
     report = Report(name, python, digest=hashlib.sha256(
         json.dumps(recorded, sort_keys=True).encode()).hexdigest())
     report.moved = moved_pins({**pins(name), "torch": recorded["torch"]}, after)
+    report.changed = moved_pins(before, after)
     report.added = sorted(set(after) - set(before) - {"explainlab"})
     report.tools = sorted(set(report.added) & course_tools())
-    if moved_pins(before, after):
-        shutil.rmtree(folder, ignore_errors=True)
-    else:
-        checked = _run([str(python), "-c", "import explainlab; explainlab.setup()"],
-                       env={**os.environ, constants.ENV_PROFILE: "offline"})
-        report.setup_output = checked.stdout
-        report.setup_error = checked.stderr if checked.returncode else ""
+    checked = _run([str(python), "-c", SETUP_CHECK],
+                   env={**os.environ, constants.ENV_PROFILE: "offline"})
+    report.setup_output = checked.stdout
+    report.setup_error = checked.stderr if checked.returncode else ""
     return report
