@@ -83,17 +83,14 @@ print("attention implementation:", plain_model.config._attn_implementation)
 # %% tags=["sdpa-demo"]
 import logging.handlers
 
-from transformers.utils import logging as hf_logging
-
 caught = logging.handlers.BufferingHandler(capacity=10)
-hf_logging.disable_default_handler()  # transformers 的警告先交给 `caught`，不写到 stderr
-hf_logging.add_handler(caught)
+hf_logger = logging.getLogger("transformers")  # transformers 的日志记录器：警告交给 `caught`，不打到 stderr
+default_handlers, hf_logger.handlers = hf_logger.handlers, [caught]
 try:
     with torch.no_grad():
         plain_outputs = plain_model(**inputs, output_attentions=True)
 finally:
-    hf_logging.remove_handler(caught)
-    hf_logging.enable_default_handler()
+    hf_logger.handlers = default_handlers
 
 print("attention tensors returned under SDPA:", len(plain_outputs.attentions or ()))
 for record in caught.buffer:

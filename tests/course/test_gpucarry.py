@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import explainlab
 from explainlab_course import gpucarry
 
 from conftest import ROOT
@@ -171,6 +172,7 @@ def test_install_twins_uses_this_machines_key_and_rewrites_derived_files(toy, tm
     assert torch.equal(state["w"], torch.arange(6.0).reshape(2, 3))
     assert toy.builds == 0  # nothing trained
     assert zoo.twin_path("sst2") == Path(row["path"])
+    assert explainlab.resolve("sst2", "offline") == row["path"]  # the learner's package finds it
 
 
 def test_wheel_list_names_what_the_lessons_need_beyond_the_gpu_image():

@@ -115,22 +115,29 @@ def test_cache_key_follows_source_package_profile_and_versions(tmp_path, monkeyp
     assert lessons.cache_key(path, profile="offline") != key
 
 
-def test_package_digest_covers_the_package_sources(tmp_path, monkeypatch):
+def test_package_digest_covers_the_learner_package_and_the_twins(tmp_path, monkeypatch):
+    import explainlab
+    from explainlab.models import twin_pointer
+
     package = tmp_path / "pkg"
-    (package / "zoo").mkdir(parents=True)
+    (package / "explain").mkdir(parents=True)
     (package / "__init__.py").write_text("")
-    (package / "zoo" / "recipe.py").write_text("SIZE = 1\n")
-    monkeypatch.setattr(lessons, "_PACKAGE_DIR", package)
+    (package / "explain" / "maths.py").write_text("SIZE = 1\n")
+    monkeypatch.setattr(explainlab, "__file__", str(package / "__init__.py"))
     before = lessons.package_digest()
     (package / "__pycache__").mkdir()
-    (package / "__pycache__" / "recipe.cpython-311.pyc").write_bytes(b"\0")
+    (package / "__pycache__" / "maths.cpython-311.pyc").write_bytes(b"\0")
     assert lessons.package_digest() == before  # bytecode is not source
-    (package / "zoo" / "recipe.py").write_text("SIZE = 2\n")
+    (package / "explain" / "maths.py").write_text("SIZE = 2\n")
     changed = lessons.package_digest()
     assert changed != before
-    (package / "claims").mkdir()  # claims read outputs, they never make them
-    (package / "claims" / "lesson.py").write_text("WORDS = 1\n")
-    assert lessons.package_digest() == changed
+    pointer = twin_pointer("sst2")  # the per-test EXPLAINLAB_HOME
+    pointer.parent.mkdir(parents=True)
+    pointer.write_text("sst2-aaaaaaaaaaaa\n")
+    rebuilt = lessons.package_digest()
+    assert rebuilt != changed  # another twin, other outputs
+    pointer.write_text("sst2-bbbbbbbbbbbb\n")
+    assert lessons.package_digest() not in (changed, rebuilt)
 
 
 def test_unknown_profile_is_refused(tmp_path):

@@ -390,17 +390,18 @@ def assemble(manifest: dict, stage_dir: Path) -> tuple[list[str], list[str]]:
 def install_twins(tree: Path, *, derived: dict[str, str] | None = None,
                   halved: Iterable[str] = (), complete: Iterable[str] | None = None,
                   log=print) -> list[str]:
-    """Put the carried twins (``tree/twins/<role>``) where ``explainlab_course.zoo`` looks for them
-    on this machine (``EXPLAINLAB_HOME/twins/<role>-<key>``, the key computed with this
-    machine's library versions). Files carried in float16 are widened back to float32 and
-    derived files are written, in a temporary folder renamed into place at the end. Roles
-    with a file missing are left out. Returns the roles installed."""
+    """Put the carried twins (``tree/twins/<role>``) where ``explainlab_course.zoo`` looks for
+    them on this machine (``EXPLAINLAB_HOME/twins/<role>-<key>``, the key computed with this
+    machine's library versions), each pointed to for ``explainlab.resolve``. Files carried
+    in float16 are widened back to float32 and derived files are written, in a temporary
+    folder renamed into place at the end. Roles with a file missing are left out. Returns the
+    roles installed."""
     import torch
     from safetensors.torch import load_file
 
     from explainlab import constants
     from explainlab_course.zoo import get_recipe
-    from explainlab_course.zoo._store import MANIFEST, recipe_key
+    from explainlab_course.zoo._store import MANIFEST, point, recipe_key
 
     complete_set = set(complete) if complete is not None else None
     installed = []
@@ -430,6 +431,7 @@ def install_twins(tree: Path, *, derived: dict[str, str] | None = None,
                                work / rel[len(prefix):])
             shutil.rmtree(dest, ignore_errors=True)
             os.replace(work, dest)
+        point(role, dest)
         installed.append(role)
     log(f"twins installed under {constants.HOME / 'twins'}: {', '.join(installed) or 'none'}")
     return installed

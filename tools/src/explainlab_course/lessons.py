@@ -53,8 +53,6 @@ KEY_PACKAGES = ("torch", "transformers", "inseq", "captum", "bertviz")
 LESSONS_DIR = Path(__file__).resolve().parents[3] / "lessons"
 """``lessons/`` of the repository this package is installed from (editable install)."""
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
-_NOT_IN_KEY = ("claims",)  # package folders that cannot change a lesson's outputs
 
 
 @dataclass(frozen=True)
@@ -155,21 +153,25 @@ def check_pair_claims(en: NotebookNode, zh: NotebookNode, slug: str, *,
 
 
 def package_digest() -> str:
-    """sha256 of the files (paths and bytes; no bytecode) of the learner's package
-    ``explainlab`` and of this one (the twins' recipes), except ``claims/``: claims read a
-    lesson's outputs and never make them, so editing one checks the cached notebooks again
-    instead of executing them again."""
+    """sha256 of what a lesson's outputs depend on besides its source and libraries: the files
+    (paths and bytes; no bytecode) of the learner's package ``explainlab``, and which twin
+    each role resolves to (``explainlab.models.twin_pointer``: a twin folder is named by its
+    recipe's key). The course factory's own code (claims, runner, checks) makes no output,
+    so editing it checks the cached notebooks again instead of executing them again."""
     import explainlab
+    from explainlab.models import list_roles, twin_pointer
 
     digest = hashlib.sha256()
-    for package in (Path(explainlab.__file__).resolve().parent, _PACKAGE_DIR):
-        files = sorted(p for p in package.rglob("*")
-                       if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
-                       and p.relative_to(package).parts[0] not in _NOT_IN_KEY)
-        for path in files:
-            digest.update(f"{package.name}/{path.relative_to(package).as_posix()}".encode()
-                          + b"\0")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    package = Path(explainlab.__file__).resolve().parent
+    files = sorted(p for p in package.rglob("*")
+                   if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+    for path in files:
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for role in list_roles():
+        pointer = twin_pointer(role)
+        twin = pointer.read_text(encoding="utf-8").strip() if pointer.is_file() else "-"
+        digest.update(f"twin {role}={twin}\0".encode())
     return digest.hexdigest()
 
 
@@ -188,8 +190,9 @@ def cache_key(path: str | Path, *, profile: str = "offline", kernel: Kernel | No
               ) -> str:
     """The sha256 that names a lesson's executed notebook in the cache.
 
-    It changes when the lesson source, any file of either package (the claims aside), the
-    profile, a version in ``library_versions()`` or the ``kernel``'s environment changes.
+    It changes when the lesson source, ``package_digest()`` (the learner's package, the
+    twins), the profile, a version in ``library_versions()`` or the ``kernel``'s environment
+    changes.
     """
     digest = hashlib.sha256()
     parts = [b"lesson", Path(path).read_bytes(), b"package", package_digest().encode(),

@@ -161,9 +161,12 @@ def environment(name: str, *, log=print) -> Path:
     """The folder of environment ``name``, built first when it is not cached: a venv with
     ``pins(name)`` and course.lock's torch, resolved together by pip."""
     folder = constants.HOME / "platforms" / f"{name}-{environment_key(name)}"
+    for stale in folder.parent.glob(f"{name}-*"):  # built from pins since changed
+        if stale != folder:
+            shutil.rmtree(stale, ignore_errors=True)
     if (folder / READY).is_file():
         return folder
-    shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(folder, ignore_errors=True)  # half built
     folder.parent.mkdir(parents=True, exist_ok=True)
     log(f"{name}: building its environment in {folder} (once; cached)")
     try:  # a venv is not relocatable: built where it stays, marked ready when complete

@@ -391,10 +391,13 @@ def _scale_folded(model):
     """The same translator with ``scale_embedding`` folded into its weights.
 
     Trained like opus-mt (input embeddings times sqrt(d_model), shared with the output
-    layer), saved with the input embeddings already scaled, ``scale_embedding`` off and the
-    output layer untied: the same function. Transformers 5's Marian decoder scales the input
+    layer), saved with the input embeddings already scaled, ``scale_embedding`` off and no
+    table shared: the same function. Transformers 5's Marian decoder scales the input
     embeddings it is given, and Inseq 0.7 passes them already scaled, so with the scale on,
-    Inseq attributes a forward pass other than the one that translated (lesson 01).
+    Inseq attributes a forward pass other than the one that translated (lesson 01). The
+    encoder, the decoder and the output layer each keep a table of their own, as
+    ``share_encoder_decoder_embeddings=False`` declares: transformers 5.0 ties the tables
+    whenever they are declared shared, and warns when the checkpoint has them apart.
     """
     import copy
 
@@ -403,13 +406,15 @@ def _scale_folded(model):
 
     config = copy.deepcopy(model.config)
     config.scale_embedding, config.tie_word_embeddings = False, False
+    config.share_encoder_decoder_embeddings = False
+    config.decoder_vocab_size = config.vocab_size
     folded = MarianMTModel(config)
-    folded.load_state_dict(model.state_dict())
+    state = {k: v for k, v in model.state_dict().items() if k != "model.shared.weight"}
+    folded.load_state_dict(state)
     scaled = model.get_input_embeddings().weight * model.model.encoder.embed_scale
-    with torch.no_grad():  # untied in transformers 5: each table gets the scaled copy
+    with torch.no_grad():
         folded.lm_head.weight.copy_(model.lm_head.weight)
-        for table in (folded.model.shared, folded.model.encoder.embed_tokens,
-                      folded.model.decoder.embed_tokens):
+        for table in (folded.model.encoder.embed_tokens, folded.model.decoder.embed_tokens):
             table.weight.copy_(scaled)
     folded.generation_config = model.generation_config
     return folded.eval()
