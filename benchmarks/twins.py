@@ -3,7 +3,7 @@
 Load: ``from_pretrained`` of the twin's model class and of its tokenizer (or image
 processor) from the cached folder, in this process after the libraries are imported; the
 median of ``--repeats`` loads. Build: the seconds recorded in each twin's ``twin.json``
-when it was built (``explainlab zoo list`` shows the same). Target (issue 3): each twin
+when it was built (``explainlab-course zoo list`` shows the same). Target (issue 3): each twin
 loads within a second. The wall-clock time of a cold build of all twins is measured inside
 a cold ``make site`` by ``benchmarks/site.py --twins cold``.
 
