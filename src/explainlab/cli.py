@@ -88,17 +88,22 @@ def _doctor(_: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    handler = {"download": _download, "doctor": _doctor}[args.command]
+def run(handler, args: argparse.Namespace, *, prog: str = "explainlab") -> int:
+    """Run a command's ``handler``: its errors as one line on stderr (exit 1), an interrupt
+    as a hint to rerun (exit 130). The course factory's command runs its handlers here too."""
     try:
         return handler(args)
     except (ExplainLabError, FileNotFoundError) as exc:
-        print(f"explainlab: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("explainlab: interrupted; run the same command again to resume.", file=sys.stderr)
+        print(f"{prog}: interrupted; run the same command again to resume.", file=sys.stderr)
         return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return run({"download": _download, "doctor": _doctor}[args.command], args)
 
 
 if __name__ == "__main__":

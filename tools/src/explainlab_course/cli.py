@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from explainlab import constants
-from explainlab.errors import ExplainLabError, TwinContractError
+from explainlab.cli import run
+from explainlab.errors import TwinContractError
 
 from ._parallel import default_jobs
 
@@ -86,13 +87,4 @@ def _mirror(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = {"zoo": _zoo, "mirror": _mirror}[args.command]
-    try:
-        return handler(args)
-    except (ExplainLabError, FileNotFoundError) as exc:
-        print(f"explainlab-course: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("explainlab-course: interrupted; run the same command again to resume.",
-              file=sys.stderr)
-        return 130
+    return run({"zoo": _zoo, "mirror": _mirror}[args.command], args, prog="explainlab-course")
