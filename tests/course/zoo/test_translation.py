@@ -14,6 +14,7 @@ import warnings
 from contextlib import contextmanager
 
 import pytest
+import torch
 
 from explainlab_course.zoo import translation
 
@@ -67,7 +68,12 @@ def test_classes_and_config(mt):
     assert config["decoder_start_token_id"] == config["pad_token_id"] == tokenizer.pad_token_id
     assert config["eos_token_id"] == tokenizer.eos_token_id == 0
     assert config["vocab_size"] == config["decoder_vocab_size"] == len(tokenizer)
-    assert config["share_encoder_decoder_embeddings"] is True
+    # Its input tables are stored apart, scale folded in (translation._scale_folded), and
+    # declared so (transformers 5.0 ties declared-shared tables); they hold the same values.
+    assert config["share_encoder_decoder_embeddings"] is False
+    assert config["scale_embedding"] is False and config["tie_word_embeddings"] is False
+    encoder, decoder = model.model.encoder.embed_tokens, model.model.decoder.embed_tokens
+    assert encoder is not decoder and torch.equal(encoder.weight, decoder.weight)
     assert tokenizer.pad_token_id == len(tokenizer) - 1  # <pad> comes last, as in opus-mt
     assert json.loads((folder / "tokenizer_config.json").read_text())["separate_vocabs"] is False
     assert model.generation_config.num_beams == 4
