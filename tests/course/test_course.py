@@ -62,3 +62,17 @@ def test_repository_must_be_on_github():
     for bad in ("https://gitlab.com/a/b", "https://github.com/a", "", None):
         with pytest.raises(ValueError, match="github.com/OWNER/NAME"):
             course.github_repo(bad)
+
+
+def test_prose_names_only_the_configured_repository():
+    """The READMEs and the docs pages state the install line and clone address in prose; each
+    such mention must be the configured repository (change pyproject.toml, then these)."""
+    repository = re.escape("https://github.com/")
+    mention = re.compile(rf"(?:git\+|git clone |src=|github/)(?:{repository})?([\w.-]+/[\w.-]+?)"
+                         r"(?:\.git)?(?=[\s\"'@)>/]|$)")
+    pages = [*course.README.values(), *sorted((course.ROOT / "docs").glob("*/*.md"))]
+    found = {}
+    for page in pages:
+        for match in mention.finditer(page.read_text(encoding="utf-8")):
+            found.setdefault(match[1], set()).add(page.name)
+    assert found and set(found) == {course.settings().owner_repo}, found
