@@ -136,10 +136,10 @@ def image_processor(model_path: str | Path):
     """The image processor of the model at ``model_path`` (a hub id or a folder), as
     ``AutoImageProcessor.from_pretrained`` gives it, with or without torchvision.
 
-    Some transformers 5 releases (5.15, for one) give image processors only through
-    torchvision; most of them also ship a torchvision-free twin of each processor, named
-    with ``Pil`` at the end (``ViTImageProcessorPil``), which this falls back to. Introduced
-    in lesson 03 (image classification explainer).
+    transformers 5.15 (Colab's) gives image processors through ``AutoImageProcessor`` only
+    with torchvision installed, and also ships a torchvision-free processor named with
+    ``Pil`` at the end (``ViTImageProcessorPil``), which this falls back to; 5.0 and 5.25
+    need no fallback. Introduced in lesson 03 (image classification explainer).
 
     Raises:
         MissingPackageError: the processor needs torchvision, and no torchvision-free one
