@@ -32,7 +32,6 @@ def test_make_image_is_documented_and_deterministic():
     assert images.make_image.__doc__ and "lesson 03" in images.make_image.__doc__
 
 
-@pytest.fixture
 def without_torchvision(monkeypatch):
     """AutoImageProcessor as transformers 5.15 has it without torchvision: an ImportError."""
     import transformers
@@ -45,15 +44,17 @@ def without_torchvision(monkeypatch):
 
 
 @pytest.mark.slow
-def test_image_processor_falls_back_to_the_pil_processor(without_torchvision):
-    processor = images.image_processor(twin("vit"))
+def test_image_processor_falls_back_to_the_pil_processor(monkeypatch):
+    folder = twin("vit")  # built (if need be) before torchvision goes
+    without_torchvision(monkeypatch)
+    processor = images.image_processor(folder)
     assert type(processor).__name__ == "ViTImageProcessorPil"
     pixels = processor(images=images.make_image("circle", "red"), return_tensors="pt")
     assert tuple(pixels["pixel_values"].shape) == (1, 3, 32, 32)
 
 
-def test_image_processor_says_what_to_install_when_no_fallback_exists(without_torchvision,
-                                                                      tmp_path):
+def test_image_processor_says_what_to_install_when_no_fallback_exists(monkeypatch, tmp_path):
+    without_torchvision(monkeypatch)
     (tmp_path / "preprocessor_config.json").write_text(
         json.dumps({"image_processor_type": "NoSuchImageProcessor"}))
     with pytest.raises(MissingPackageError, match="pip install torchvision") as caught:
