@@ -226,20 +226,23 @@ def learner_wheel(folder: Path) -> Path:
     return next(folder.glob("explainlab-*.whl"))
 
 
-def _restore(python: Path, recorded: dict[str, str]) -> None:
+def _restore(python: Path, recorded: dict[str, str]) -> dict[str, str]:
     """Put the environment back to ``recorded`` (what it had when built): remove what an
-    earlier install added, reinstall what it changed."""
+    earlier install added, reinstall what it changed. Returns what it then has."""
     now = freeze(python)
     extra = sorted(set(now) - set(recorded))
+    changed = list(moved_pins(recorded, now))
+    if not extra and not changed:
+        return now
     if extra:
         _pip(python, "uninstall", "--yes", *extra)
-    changed = {n: v for n, v in moved_pins(recorded, freeze(python)).items() if v[0]}
     if changed:
         again = _pip(python, "install", "--quiet", "--no-deps",
                      *(f"{n}=={recorded[n]}" for n in changed if n != "torch"),
                      *([torch_spec()] if "torch" in changed else []))
         if again.returncode:
             raise RuntimeError(f"restoring {python} failed:\n{again.stderr[-4000:]}")
+    return freeze(python)
 
 
 def prepare(name: str, wheel: Path, *, log=print) -> Report:
@@ -252,8 +255,7 @@ def prepare(name: str, wheel: Path, *, log=print) -> Report:
     folder = environment(name, log=log)
     python = _python(folder)
     recorded = json.loads((folder / READY).read_text(encoding="utf-8"))["freeze"]
-    _restore(python, recorded)
-    before = freeze(python)
+    before = _restore(python, recorded)
     installed = _pip(python, "install", "--quiet", f"explainlab @ {wheel.as_uri()}")
     if installed.returncode:
         raise RuntimeError(f"{name}: pip install of the learner's package failed:\n"
