@@ -32,7 +32,8 @@ INSTALLED := $(VENV)/.installed
 # pinned in docs/vendor/package-lock.json and installed with npm.
 VENDOR := docs/vendor/node_modules/.package-lock.json
 
-.PHONY: site test test-latest lock bench gpu-check gpu-carry serve install twins lessons vendor \
+.PHONY: site test test-latest lock bench scale-check gpu-check gpu-carry serve install twins \
+	lessons vendor \
 	test-tools lint clean
 
 # The lock's versions (pip first, then the rest with TORCH_SPEC's torch in the same resolution,
@@ -119,12 +120,22 @@ bench: twins $(VENDOR)
 	$(PY) benchmarks/site.py --twins cold
 	$(PY) benchmarks/explainers.py
 
-# Every lesson on CUDA and on the CPU, numbers compared (report in test-output/gpu-check/).
+# Every lesson of both languages on full-size stand-ins of the real models (published
+# configuration and dtype, random weights; tools/src/explainlab_course/scale/models.json) on the
+# CPU: time, peak RSS and peak GPU memory of every cell in test-output/scale/report.{json,txt}.
+# Not part of `make test`. SCALE_ARGS="--device cuda" on a GPU. What the lesson pages say they
+# need comes from reports: `python -m explainlab_course.scale requirements REPORT.json...`.
+scale-check: twins
+	$(PY) -m explainlab_course.scale check $(SCALE_ARGS)
+
+# Every lesson on CUDA and on the CPU, numbers compared (report in test-output/gpu-check/);
+# then every lesson on the full-size stand-ins on CUDA (test-output/gpu-check/scale/).
 # Without a CUDA GPU it says so in one line and fails; twins are built only when there is one.
 gpu-check: $(INSTALLED)
 	$(eval GPU_STATUS := $(shell $(PY) -m explainlab_course.gpucheck cuda 2>&1 | tail -n 1))
 	$(if $(filter ok,$(firstword $(GPU_STATUS))),,$(error $(GPU_STATUS)))
 	$(PY) -m explainlab_course.gpucheck run --build-twins $(GPU_CHECK_ARGS)
+	$(PY) -m explainlab_course.scale check --device cuda --out test-output/gpu-check/scale
 
 # The wheels and twins a bare GPU machine lacks, cut into parts (build/gpu-carry/part-*);
 # `make gpu-carry LESSONS=01,02` for some lessons only. See tools/src/explainlab_course/gpucarry.py.

@@ -283,9 +283,10 @@ def _kernel_spec(folder: Path, python: Path) -> str:
 
 
 def _run(path: Path, *, profile: str, timeout: int, env: dict[str, str] | None = None,
-         python: Path | None = None) -> tuple[NotebookNode, float]:
+         python: Path | None = None, allow_errors: bool = False) -> tuple[NotebookNode, float]:
     """Execute ``path`` in a fresh kernel (``env``: more variables for it; ``python``: the
-    kernel's interpreter, default this one); returns the notebook and the seconds it took."""
+    kernel's interpreter, default this one; ``allow_errors``: go on after a failing cell, whose
+    error stays in its outputs); returns the notebook and the seconds it took."""
     import jupytext
 
     nb = jupytext.read(path)
@@ -302,7 +303,8 @@ def _run(path: Path, *, profile: str, timeout: int, env: dict[str, str] | None =
            "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # quiet debugpy note on the kernel's stderr
            **(env or {})}
     client = _client_class()(nb, timeout=timeout, kernel_name="python3",
-                             on_cell_start=started, record_timing=True)
+                             on_cell_start=started, record_timing=True,
+                             allow_errors=allow_errors)
     started_at = time.perf_counter()
     with (tempfile.TemporaryDirectory(prefix=WORKDIR_PREFIX) as cwd,
           tempfile.TemporaryDirectory(prefix="explainlab-ipc-") as ipc):
