@@ -51,6 +51,14 @@ session = explainlab.setup()
 # class (`Qwen3ForCausalLM`, byte-level BPE tokenizer) offline. We load it once, with
 # `attn_implementation="eager"`: the default attention code of transformers (SDPA) never
 # builds the attention matrix, so it could not give Inseq the weights we read later.
+#
+# We also choose the dtype. Qwen3-0.6B is published in bfloat16, and transformers loads a
+# checkpoint in its own dtype. `session.dtype` is float32 on a CPU, for two reasons: a
+# bfloat16 gradient keeps 8 bits of precision, so small attributions round to the same
+# value and rankings tie; and a CPU without bfloat16 instructions computes in bfloat16 many
+# times slower than in float32. On a CUDA GPU it is `"auto"`, the published dtype, which
+# halves the memory; `clean_attribution` then turns the scores into float32 before Inseq
+# draws them.
 
 # %% tags=["load-lm"]
 import torch
@@ -59,9 +67,10 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 lm_path = explainlab.resolve("lm")
 tokenizer = AutoTokenizer.from_pretrained(lm_path)
 model = AutoModelForCausalLM.from_pretrained(
-    lm_path, device_map=session.device_map, attn_implementation="eager")
+    lm_path, dtype=session.dtype, device_map=session.device_map, attn_implementation="eager")
 print("model:", explainlab.models.describe("lm"))
-print("class:", type(model).__name__, "| tokenizer:", type(tokenizer).__name__)
+print("class:", type(model).__name__, "| tokenizer:", type(tokenizer).__name__,
+      "| dtype:", model.dtype)
 
 # %% [markdown]
 # A decoder-only model sees one sequence: the prompt, then what it has written so far.

@@ -52,6 +52,12 @@ session = explainlab.setup()
 # （`Qwen3ForCausalLM`，字节级 BPE 分词器）的小模型。模型只加载一次，并指定
 # `attn_implementation="eager"`：transformers 默认的注意力实现（SDPA）根本不会构造注意力矩阵，
 # 后面就没法把注意力权重交给 Inseq。
+#
+# 我们还要选定数据类型（dtype）。Qwen3-0.6B 以 bfloat16 发布，transformers 默认按检查点自己的
+# 类型加载。`session.dtype` 在 CPU 上是 float32，原因有二：bfloat16 的梯度只有 8 位精度，
+# 较小的归因值会被舍入成同一个数，排名随之并列；没有 bfloat16 指令的 CPU 算 bfloat16 要比算
+# float32 慢好几倍。在 CUDA GPU 上它是 `"auto"`，即发布时的类型，显存减半；之后
+# `clean_attribution` 会先把分数转成 float32，Inseq 才能画图。
 
 # %% tags=["load-lm"]
 import torch
@@ -60,9 +66,10 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 lm_path = explainlab.resolve("lm")
 tokenizer = AutoTokenizer.from_pretrained(lm_path)
 model = AutoModelForCausalLM.from_pretrained(
-    lm_path, device_map=session.device_map, attn_implementation="eager")
+    lm_path, dtype=session.dtype, device_map=session.device_map, attn_implementation="eager")
 print("model:", explainlab.models.describe("lm"))
-print("class:", type(model).__name__, "| tokenizer:", type(tokenizer).__name__)
+print("class:", type(model).__name__, "| tokenizer:", type(tokenizer).__name__,
+      "| dtype:", model.dtype)
 
 # %% [markdown]
 # 仅解码器模型只看到一条序列：先是提示，再是它已经写出的内容。第 *t* 步时，它根据

@@ -358,7 +358,8 @@ if session.profile == "hub":
 
     chat_path = explainlab.resolve("lm")
     chat_tokenizer = AutoTokenizer.from_pretrained(chat_path)
-    chat_model = AutoModelForCausalLM.from_pretrained(chat_path, device_map=session.device_map)
+    chat_model = AutoModelForCausalLM.from_pretrained(
+        chat_path, dtype=session.dtype, device_map=session.device_map)
 
     def ask(question, max_new_tokens=200):
         # 一轮对话，贪心解码，不要 Qwen3 的思考段落。

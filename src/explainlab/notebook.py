@@ -132,6 +132,23 @@ class Session:
     versions: dict[str, str] = field(default_factory=dict)
 
     @property
+    def dtype(self):
+        """The dtype to load a model in for attribution (``from_pretrained(..., dtype=...)``).
+
+        ``torch.float32`` on a CPU or MPS: gradients in bfloat16 keep 8 bits of mantissa, so
+        small attributions round to the same value, and a CPU without bfloat16 instructions
+        computes them many times slower than in float32. ``"auto"`` (the checkpoint's own
+        dtype, bfloat16 for Qwen3) on CUDA, where it halves the memory;
+        ``clean_attribution`` turns the scores into float32 for Inseq's ``show()``.
+        Introduced in lesson 02_llm_attribution.
+        """
+        if self.device.startswith("cuda"):
+            return "auto"
+        import torch
+
+        return torch.float32
+
+    @property
     def device_map(self) -> dict[str, str]:
         """A ``device_map`` for ``from_pretrained``: the chosen device, never a bare GPU index."""
         return {"": self.device}

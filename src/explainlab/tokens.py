@@ -150,14 +150,29 @@ def clean_tokens(tokens: Iterable[str], tokenizer=None) -> list[str]:
     return cleaned
 
 
+def _float32(value):
+    """``value`` with its bfloat16/float16 tensors (also inside a dict) in float32."""
+    if isinstance(value, dict):
+        return {key: _float32(item) for key, item in value.items()}
+    if getattr(value, "is_floating_point", lambda: False)() and value.element_size() < 4:
+        return value.float()
+    return value
+
+
 def clean_attribution(output, tokenizer=None):
     """Return a copy of an Inseq ``FeatureAttributionOutput`` with readable tokens.
 
-    Source and target tokens of every sequence are cleaned with
-    ``clean_tokens``; scores are untouched. The original output is not changed.
+    Source and target tokens of every sequence are cleaned with ``clean_tokens``. Scores of
+    a model run in bfloat16 or float16 (attributions, step scores) become float32, which
+    Inseq's ``show()`` and NumPy need; their values are untouched. The original output is
+    not changed. Introduced in lesson 01_mt_attribution.
     """
     cleaned = copy.deepcopy(output)
     for sequence in cleaned.sequence_attributions:
+        for name in ("source_attributions", "target_attributions", "step_scores",
+                     "sequence_scores"):
+            if getattr(sequence, name, None) is not None:
+                setattr(sequence, name, _float32(getattr(sequence, name)))
         for side in ("source", "target"):
             entries = getattr(sequence, side, None)
             if not entries:
