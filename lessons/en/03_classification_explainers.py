@@ -533,8 +533,10 @@ explainer.n_steps = 50  # a call's n_steps stays for the next calls: set it back
 # Mind the last line: as in transformers-interpret, `n_steps` and `internal_batch_size`
 # given to one call stay for the next calls of the same explainer. More steps cost time
 # in proportion (every step is a row through the model, forward and backward);
-# `internal_batch_size` splits those rows into smaller batches when memory is short,
-# without changing the result.
+# `internal_batch_size` splits those rows into batches, without changing the result. When
+# you leave it unset, the explainer picks the largest batch whose activations fit in about
+# 1 GiB (`explainlab.explain.ACTIVATION_BUDGET`), so more steps make a call slower, not
+# larger: BERT-large or ViT-B/16 with `n_steps=200` still fits a laptop.
 #
 # ## Pitfall 3: attributions are not causes
 #

@@ -495,7 +495,9 @@ explainer.n_steps = 50  # 一次调用传入的 n_steps 会沿用到后面的调
 #
 # 留意最后一行：和 transformers-interpret 一样，某次调用传入的 `n_steps` 和 `internal_batch_size`
 # 会沿用到同一个解释器之后的调用。步数越多，耗时按比例增加（每一步都是要经过模型正向、反向各一次的一行）；
-# 内存不够时，`internal_batch_size` 会把这些行分成小批次来算，结果不变。
+# `internal_batch_size` 把这些行分批来算，结果不变。不设置它时，解释器会自己挑选激活值能装进
+# 约 1 GiB（`explainlab.explain.ACTIVATION_BUDGET`）的最大批次，所以步数越多，调用越慢，
+# 内存却不会更大：BERT-large 或 ViT-B/16 用 `n_steps=200` 照样能在笔记本电脑上跑。
 #
 # ## 坑 3：归因不是原因
 #

@@ -35,6 +35,41 @@ _OFFSET_POSITIONS = ("roberta", "xlm-roberta", "camembert", "data2vec-text", "lo
 _BIG = 100_000  # tokenizers without a limit report about 1e30 as their model_max_length
 
 
+ACTIVATION_BUDGET = 2**30
+"""Bytes of activations one forward and backward pass of an explainer may keep (1 GiB). The
+default ``internal_batch_size`` is the number of rows that fits (``rows_that_fit``), so a
+larger ``n_steps`` costs time, not memory."""
+
+
+def _config_value(config, *names: str, default: int = 0) -> int:
+    for name in names:
+        value = getattr(config, name, None)
+        if value:
+            return int(value)
+    return default
+
+
+def rows_that_fit(model, tokens: int, *, budget: int | None = None) -> int:
+    """The default ``internal_batch_size``: how many inputs of ``tokens`` tokens (patches and
+    [CLS] for an image) one forward and backward pass of ``model`` can take within ``budget``
+    bytes of activations (default ``ACTIVATION_BUDGET``), at least one.
+
+    The estimate reads the configuration: per token and layer, a transformer layer keeps
+    about 20 hidden-sized and 3 feed-forward-sized tensors for its backward pass, and
+    per head 4 rows of attention as long as the input (scores, probabilities, their
+    gradients). Introduced in lesson 03_classification_explainers.
+    """
+    config = model.config
+    hidden = _config_value(config, "hidden_size", "d_model", "n_embd", default=768)
+    layers = _config_value(config, "num_hidden_layers", "n_layer", "num_layers", default=12)
+    heads = _config_value(config, "num_attention_heads", "n_head", default=12)
+    ffn = _config_value(config, "intermediate_size", "n_inner", "encoder_ffn_dim",
+                        default=4 * hidden)
+    itemsize = next(model.parameters()).element_size()
+    per_row = tokens * layers * (20 * hidden + 3 * ffn + 4 * heads * tokens) * itemsize
+    return max(1, (budget or ACTIVATION_BUDGET) // per_row)
+
+
 def spaced_punctuation(text: str) -> str:
     """Put spaces around ``. , ! ? ( )`` and squeeze runs of spaces (transformers-interpret's
     cleaning, kept so that tokens and numbers match what learners see there)."""

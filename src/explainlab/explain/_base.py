@@ -173,6 +173,7 @@ class TextExplainer(BaseExplainer):
         self.tokenizer = tokenizer
         self.attribution_type = _checks.attribution_type(attribution_type, ("lig",))
         self.n_steps = 50
+        # Rows per forward and backward pass; None: as many as fit in ACTIVATION_BUDGET.
         self.internal_batch_size: int | None = None
         self.ref_token_id = self._reference_id()
         self.input_ids: torch.Tensor | None = None
@@ -228,8 +229,10 @@ class TextExplainer(BaseExplainer):
                       else _attribution.captum_lig_per_target)
         else:
             method = _attribution.path_lig if batched else _attribution.captum_lig
+        rows = self.internal_batch_size or _attribution.rows_that_fit(
+            self.model, encoded.input_ids.shape[1])
         return method(forward, layer, path, targets, n_steps=self.n_steps,
-                      internal_batch_size=self.internal_batch_size)
+                      internal_batch_size=rows)
 
     def decode(self, input_ids: torch.Tensor) -> list[str]:
         """Tokens of the first row of ``input_ids`` as the tokenizer writes them."""

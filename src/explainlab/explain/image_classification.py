@@ -14,7 +14,7 @@ import torch
 from captum.attr import visualization as captum_viz
 
 from . import _checks
-from ._attribution import path_gradients
+from ._attribution import path_gradients, rows_that_fit
 from ._base import BaseExplainer, register
 from ._html import ImageVisualization
 
@@ -155,12 +155,26 @@ class ImageClassificationExplainer(BaseExplainer):
         """Integrated gradients of the selected class's logit for a batch of images, from the
         all-zero baseline: what Captum's ``IntegratedGradients`` computes (the same
         Gauss-Legendre steps, rows ordered step by step, ``internal_batch_size`` rows per
-        pass; the tests compare), without its bookkeeping around the path."""
-        target = [[self.selected_index] * inputs.shape[0]]
-        total = path_gradients(inputs, torch.zeros_like(inputs),
-                               lambda points, steps: self._logits(points), target,
-                               n_steps=n_steps, internal_batch_size=self.internal_batch_size)
-        return (total[0] * inputs).detach()
+        pass; the tests compare), without its bookkeeping around the path. Images are
+        independent, so a batch larger than one pass allows goes a group at a time."""
+        rows = self._rows()
+        parts = []
+        for images in inputs.split(rows):  # more images than rows: a group at a time
+            target = [[self.selected_index] * images.shape[0]]
+            total = path_gradients(images, torch.zeros_like(images),
+                                   lambda points, steps: self._logits(points), target,
+                                   n_steps=n_steps, internal_batch_size=rows)
+            parts.append((total[0] * images).detach())
+        return torch.cat(parts)
+
+    def _rows(self) -> int:
+        """``internal_batch_size``, or as many images as fit in ``ACTIVATION_BUDGET``."""
+        if self.internal_batch_size:
+            return self.internal_batch_size
+        config = self.model.config
+        side = getattr(config, "image_size", 224)
+        patch = getattr(config, "patch_size", 16)
+        return rows_that_fit(self.model, (side // patch) ** 2 + 1)
 
     def _zero_score(self) -> torch.Tensor:
         """The selected class's logit at the baseline (an all-zero input)."""
