@@ -113,12 +113,14 @@ test: twins $(VENDOR) test-tools
 	$(VENV)/bin/ruff check src tools/src tests docs/hooks benchmarks scripts
 	$(PY) -m pytest
 
-# Measurements, not tests: cold/warm `make site`, and the explainers against
-# transformers-interpret 0.10.0 and a plain Captum loop (ratios from the same run).
+# Measurements, not tests: cold/warm `make site`, the explainers against
+# transformers-interpret 0.10.0 and a plain Captum loop, and the explainers and Qwen3 at the
+# real models' size, memory-bound against one pass (ratios from the same run).
 bench: twins $(VENDOR)
 	$(PY) benchmarks/twins.py
 	$(PY) benchmarks/site.py --twins cold
 	$(PY) benchmarks/explainers.py
+	$(PY) benchmarks/scale.py
 
 # Every lesson of both languages on full-size stand-ins of the real models (published
 # configuration and dtype, random weights; tools/src/explainlab_course/scale/models.json) on the
@@ -134,8 +136,11 @@ scale-check: twins
 gpu-check: $(INSTALLED)
 	$(eval GPU_STATUS := $(shell $(PY) -m explainlab_course.gpucheck cuda 2>&1 | tail -n 1))
 	$(if $(filter ok,$(firstword $(GPU_STATUS))),,$(error $(GPU_STATUS)))
-	$(PY) -m explainlab_course.gpucheck run --build-twins $(GPU_CHECK_ARGS)
-	$(PY) -m explainlab_course.scale check --device cuda --out test-output/gpu-check/scale
+	status=0; \
+	$(PY) -m explainlab_course.gpucheck run --build-twins $(GPU_CHECK_ARGS) || status=$$?; \
+	$(PY) -m explainlab_course.scale check --device cuda --out test-output/gpu-check/scale \
+		|| status=$$?; \
+	exit $$status
 
 # The wheels and twins a bare GPU machine lacks, cut into parts (build/gpu-carry/part-*);
 # `make gpu-carry LESSONS=01,02` for some lessons only. See tools/src/explainlab_course/gpucarry.py.

@@ -414,7 +414,7 @@ print(pd.DataFrame({
 # output; and the heatmap above averages heads that may disagree. Here is, for the step
 # that produces `machine`, the source token each head of each layer attends to most:
 
-# %%
+# %% tags=["heads-machine"]
 heads = attention.sequence_attributions[0].source_attributions  # source x target x layer x head
 column = list(scores_table(attention.sequence_attributions[0]).columns).index("machine")
 sources = [token.token for token in attention.sequence_attributions[0].source]

@@ -383,7 +383,7 @@ print(pd.DataFrame({
 # 注意力权重说明的是一个头从哪里*读取*信息，而不是读到的东西对输出影响有多大；何况上面的热力图
 # 还把可能意见不一的各个头平均到了一起。下面列出生成 `machine` 那一步，每一层的每个头最关注的源词元：
 
-# %%
+# %% tags=["heads-machine"]
 heads = attention.sequence_attributions[0].source_attributions  # 源 × 目标 × 层 × 头
 column = list(scores_table(attention.sequence_attributions[0]).columns).index("machine")
 sources = [token.token for token in attention.sequence_attributions[0].source]

@@ -9,12 +9,15 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import math
 import shutil
 import threading
 from urllib.parse import urljoin, urlsplit
 
 import nbformat
 import pytest
+
+from explainlab_course.scale import requirements
 
 from .conftest import (
     LANGS,
@@ -194,6 +197,14 @@ def test_lesson_buttons_and_profile_note(visit, shots, lang, slug):
         "data-explainlab-profile") == "offline"
     assert "profile offline" in page.locator(".jp-OutputArea-output").first.inner_text(), \
         "the first output is explainlab.setup()'s banner with the profile"
+    needs = requirements.load()["lessons"][slug]
+    box = page.locator(".explainlab-requirements")
+    assert box.count() == 1 and box.is_visible(), "the measured requirements box"
+    shown = box.inner_text()
+    for value in (needs["download_bytes"], needs["peak_rss_bytes"]):
+        assert f"{value / 1e9:.1f} GB" in shown, (value, shown)
+    assert f"{max(1, math.ceil(needs['seconds'] / 60))} " in shown
+    assert ("CUDA" in shown) == (needs["gpu"] == "optional")
     assert v.problems() == []
     if slug == lesson_slugs(lang)[0]:
         page.screenshot(path=shots / f"{lang}-{slug}-top.png")

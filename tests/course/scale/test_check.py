@@ -83,3 +83,16 @@ def test_the_report_fails_on_an_error_and_shows_the_arithmetic(measured):
     row = report["gpu_arithmetic"][0]
     assert row["bound"] == measured["peak_rss"] - measured["rss_after_setup"] + 2**30
     assert row["fits_t4"]
+
+
+def test_check_on_cuda_without_a_gpu_says_so_in_one_line():
+    import torch
+
+    from conftest import run_cli
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    result = run_cli("check", "--device", "cuda", module="explainlab_course.scale")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "CUDA" in result.stderr

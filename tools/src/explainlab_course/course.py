@@ -142,11 +142,16 @@ def _notebook_with_source(notebook: Path, source_text: str) -> str:
 
 
 def readme_links(lang: str, config: Settings | None = None) -> str:
-    """The README's table of every lesson with its Colab and Kaggle links, in both languages."""
+    """The README's table of every lesson with its Colab and Kaggle links, in both languages,
+    and what it needs with the real models (``lessons/requirements.json``)."""
     import jupytext
 
-    head = {"en": "| lesson | English | 中文 |\n| --- | --- | --- |",
-            "zh": "| 课程 | English | 中文 |\n| --- | --- | --- |"}[lang]
+    from .scale import requirements
+
+    head = {"en": "| lesson | English | 中文 | needs with the real models |\n"
+                  "| --- | --- | --- | --- |",
+            "zh": "| 课程 | English | 中文 | 使用真实模型时的需求 |\n"
+                  "| --- | --- | --- | --- |"}[lang]
     rows = []
     for slug in lesson_slugs(lang):
         title = next(line[2:] for line in jupytext.read(LESSONS / lang / f"{slug}.py")
@@ -155,6 +160,7 @@ def readme_links(lang: str, config: Settings | None = None) -> str:
         for other in LANGS:
             links = lesson_links(other, slug, config)
             cells.append(f"[Colab]({links['colab']}) · [Kaggle]({links['kaggle']})")
+        cells.append(requirements.short(lang, slug))
         rows.append(f"| {slug[:2]} {title} | {' | '.join(cells)} |")
     return "\n".join([LINKS_START, head, *rows, LINKS_END])
 

@@ -355,6 +355,7 @@ def _buttons(page) -> str:
     info = STATE.lessons[page.file.src_uri]
     text = TEXT[STATE.lang]
     from explainlab_course.course import lesson_links
+    from explainlab_course.scale import requirements
 
     links = lesson_links(STATE.lang, info["slug"], STATE.course)
     download = get_relative_url(f"lessons/{info['slug']}.ipynb", page.url)
@@ -372,7 +373,8 @@ def _buttons(page) -> str:
         f'<a class="md-button" data-explainlab-link="download" href="{download}" '
         f'download="{info["slug"]}.ipynb">{text["download"]}</a></p>\n'
         f'<div class="admonition info explainlab-profile"><p>{note} '
-        f'<a href="{setup}">{text["profile_link"]}</a></p></div>\n</div>\n')
+        f'<a href="{setup}">{text["profile_link"]}</a></p></div>\n'
+        f'{requirements.box_html(STATE.lang, info["slug"])}</div>\n')
 
 
 # A heading as mkdocs-jupyter renders it: id from an ASCII-only slug, "¶" anchor link.

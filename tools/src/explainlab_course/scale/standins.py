@@ -38,7 +38,7 @@ MAX_LENGTH = 32
 so the translator's published ``max_length`` (512, four beams) would make every translation
 512 tokens long, each attributed, where a real translation of a lesson's one-sentence input
 ends long before. The scale report states the cap beside its numbers."""
-FORMAT = 5  # bump when the way a stand-in is built changes
+FORMAT = 6  # bump when the way a stand-in is built changes
 
 
 def table() -> dict[str, dict]:
@@ -163,9 +163,8 @@ def _filled(vocab: dict[str, int], size: int, taken: set[int]) -> dict[str, int]
     return out
 
 
-def _pad_tokenizer(folder: Path, size: int) -> int:
-    """Pad the tokenizer files in ``folder`` to ``size`` ids; returns the ids added."""
-    added = 0
+def _pad_tokenizer(folder: Path, size: int) -> None:
+    """Pad the tokenizer files in ``folder`` to ``size`` ids."""
     path = folder / "tokenizer.json"
     if path.is_file():
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -173,20 +172,17 @@ def _pad_tokenizer(folder: Path, size: int) -> int:
         if isinstance(vocab, dict):  # BPE, WordPiece
             taken = {t["id"] for t in data.get("added_tokens", [])}
             data["model"]["vocab"] = _filled(vocab, size, taken)
-            added = len(data["model"]["vocab"]) - len(vocab)
             path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     path = folder / "vocab.json"  # Marian
     if path.is_file():
         vocab = json.loads(path.read_text(encoding="utf-8"))
-        filled = _filled(vocab, size, set())
-        added = max(added, len(filled) - len(vocab))
-        path.write_text(json.dumps(filled, ensure_ascii=False), encoding="utf-8")
+        path.write_text(json.dumps(_filled(vocab, size, set()), ensure_ascii=False),
+                        encoding="utf-8")
     path = folder / "vocab.txt"  # WordPiece, one token per line, id = line number
     if path.is_file():
         lines = path.read_text(encoding="utf-8").splitlines()
         lines += [FILLER.format(i) for i in range(len(lines), size)]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return added
 
 
 def _tokenizer_files(role: str, twin: Path, folder: Path, vocab_size: int | None) -> None:
@@ -281,6 +277,9 @@ def build(role: str, *, scale_home: Path, twins_home: Path | None = None,
         model = model.to(dtype).eval()
         model.config.dtype = dtype
         model.save_pretrained(partial)
+        if (twin / "pytorch_model.bin").is_file():  # for BertViz's old loader, as the twin
+            torch.save({k: v.contiguous() for k, v in model.state_dict().items()},
+                       partial / "pytorch_model.bin")
         _generation_config(role, twin, partial)
         _tokenizer_files(role, twin, partial, getattr(config, "vocab_size", None))
         manifest = {"kind": "scale stand-in", "role": role, "real_model": entry(role)["hub_id"],
