@@ -445,7 +445,7 @@ print("attention AER:", round(aer(argmax_links(scores, skip_sources=SKIP), gold)
 print(named(argmax_links(scores, skip_sources=SKIP), scores))
 
 # %% [markdown]
-# **3. 积分梯度多走几步。** 把积分梯度那个单元里的 `n_steps` 改成 10 和 200 各跑一次，
+# **3. 积分梯度多走几步。** 把积分梯度那个单元格里的 `n_steps` 改成 10 和 200 各跑一次，
 # 热力图里哪些格子变了？保留 `internal_batch_size=100`：Captum 每次最多让 100 行（句子 × 步）
 # 经过模型，所以 200 步的耗时是 50 步的四倍，内存却不会更多。
 #

@@ -84,8 +84,8 @@ TEXT = {
     "zh": {
         "title": "本课使用真实模型时的需求",
         "download": "下载 {}", "ram": "内存峰值 {}", "time": "{1} 核 CPU 上约 {0} 分钟",
-        "gpu_no": "不需要 GPU", "gpu_optional": "不需要 GPU；8 位 GPT-2 XL 那一格只能在 CUDA GPU "
-                                              "上运行（另需下载 {}）",
+        "gpu_no": "不需要 GPU",
+        "gpu_optional": "不需要 GPU；8 位 GPT-2 XL 那个单元格只能在 CUDA GPU 上运行（另需下载 {}）",
         "gpu_peak": "GPU 显存峰值 {}",
         "source": "数据来自 <code>make scale-check</code>：用真实模型的全尺寸占位模型（公开的配置与"
                   "数据类型，随机权重）在 {} 上实测。",
