@@ -135,6 +135,6 @@ def short(lang: str, slug: str, document: dict | None = None) -> str:
 def write(reports: Sequence[Path], out: Path = PATH) -> Path:
     """``lessons/requirements.json`` (or ``out``) from report files."""
     documents = [json.loads(Path(p).read_text(encoding="utf-8")) for p in reports]
-    document = from_reports(documents, out.parent if out == PATH else PATH.parent)
+    document = from_reports(documents, PATH.parent)
     out.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return out
