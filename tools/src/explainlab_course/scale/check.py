@@ -137,7 +137,8 @@ def measure(path: Path, *, scale_home: Path, device: str, timeout: int) -> dict:
             status = "meaningless" if reason else "error"
             error["why" if reason else "what"] = (
                 reason or "an error the random weights do not explain")
-        cells.append({"index": index, "tag": tag, "status": status, "error": error,
+        # index: the cell's place in the lesson (the prologue cell not counted)
+        cells.append({"index": index - 1, "tag": tag, "status": status, "error": error,
                       **{k: record.get(k) for k in ("seconds", "peak_rss", "rss_after",
                                                      "peak_gpu")}})
     first = next((c for c in cells if c["rss_after"]), {})
