@@ -28,6 +28,8 @@ from pathlib import Path
 from explainlab import constants
 from explainlab.models import TWIN_MANIFEST, built_twin, twin_pointer
 
+from ..zoo._store import point
+
 TABLE = Path(__file__).with_name("models.json")
 SEED = 0
 FILLER = "<filler_{}>"
@@ -114,18 +116,16 @@ def _published_config(role: str):
     return config
 
 
-def _silence_fillers(model, twin: Path) -> int:
+def _silence_fillers(model, known: set[int]) -> int:
     """Make the model never write a filler id: zero output rows (a random logit above zero
     always beats them) and, where the model has one, a large negative output bias. A filler
     decodes to text that the tokenizer splits into many tokens again, which would make
     Inseq attribute a longer text than the model wrote. Returns the number of fillers."""
     import torch
-    from transformers import AutoTokenizer
 
     size = getattr(model.config, "vocab_size", None)
     if not size:
         return 0
-    known = set(AutoTokenizer.from_pretrained(twin).get_vocab().values())
     fillers = torch.tensor(sorted(set(range(size)) - known), dtype=torch.long)
     if not len(fillers):
         return 0
@@ -139,17 +139,24 @@ def _silence_fillers(model, twin: Path) -> int:
     return len(fillers)
 
 
-def _real_config(role: str, twin: Path):
+def _twin_ids(twin: Path) -> set[int]:
+    """Every id the twin's tokenizer holds (none for an image model)."""
+    from transformers import AutoTokenizer
+
+    if not any((twin / name).is_file() for name in ("tokenizer_config.json", "vocab.json")):
+        return set()
+    return set(AutoTokenizer.from_pretrained(twin).get_vocab().values())
+
+
+def _real_config(role: str, twin: Path, known: set[int]):
     """The real model's configuration, with the token ids of the twin's tokenizer; its
     vocabulary grows to the tokenizer's where the twin's is the larger (the ``ner`` twin
     shares the uncased BERT vocabulary, the real model has the cased one)."""
     config = _published_config(role)
     for name, value in _twin_token_ids(twin).get("config.json", {}).items():
         setattr(config, name, value)
-    if getattr(config, "vocab_size", None):
-        from transformers import AutoTokenizer
-
-        config.vocab_size = max(config.vocab_size, len(AutoTokenizer.from_pretrained(twin)))
+    if getattr(config, "vocab_size", None) and known:
+        config.vocab_size = max(config.vocab_size, max(known) + 1)
     return config
 
 
@@ -269,11 +276,12 @@ def build(role: str, *, scale_home: Path, twins_home: Path | None = None,
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()
-        config = _real_config(role, twin)
+        known = _twin_ids(twin)
+        config = _real_config(role, twin, known)
         dtype = config.dtype
         torch.manual_seed(SEED)
         model = _model_class(role).from_config(config, dtype=torch.float32)
-        fillers = _silence_fillers(model, twin)
+        fillers = _silence_fillers(model, known)
         model = model.to(dtype).eval()
         model.config.dtype = dtype
         model.save_pretrained(partial)
@@ -297,7 +305,5 @@ def build(role: str, *, scale_home: Path, twins_home: Path | None = None,
                 shutil.rmtree(older, ignore_errors=True)
         log(f"stand-in {role}: {manifest['parameters'] / 1e6:.0f}M parameters, "
             f"{manifest['dtype']}, built in {manifest['build_seconds']} s")
-    partial_pointer = pointer.with_name(f".{pointer.name}.{os.getpid()}")
-    partial_pointer.write_text(folder.name + "\n", encoding="utf-8")
-    os.replace(partial_pointer, pointer)
-    return folder
+    with explainlab_home(scale_home):
+        return point(role, folder)
