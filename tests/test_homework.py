@@ -1,16 +1,16 @@
-"""explainlab.homework (lesson 05_homework): the answer parser, the comparison helpers, and
-``check`` against answers computed here, independently, on the offline twins."""
+"""explainlab.homework (lesson 05_homework): the answer parser, the comparison helpers, the
+judges and their mistakes, and ``check`` against answers computed here, independently (the
+code a learner writes), on the offline twins."""
 
 from __future__ import annotations
 
 import math
-import os
 
 import pytest
 
 from explainlab import homework
 from explainlab.errors import ExplainLabError, UnknownQuestionError
-from explainlab.homework import Expected
+from explainlab.homework import answers, questions
 
 from conftest import TWIN_HOME
 
@@ -94,23 +94,26 @@ def test_rank_correlation():
 
 
 def test_questions_and_unknown_id():
-    assert homework.list_questions() == [f"q{i}" for i in range(1, 9)]
-    for qid in homework.list_questions():
+    ids = homework.list_questions()
+    assert ids == [f"q{i}" for i in range(1, len(ids) + 1)] and len(ids) >= 8
+    for qid in ids:
         question = homework.get_question(qid)
         assert set(question.text) == set(question.hint) == {"en", "zh"}
+        assert all(set(hint) == {"en", "zh"} for hint in question.mistakes.values())
+        assert question.kind in ("token", "number", "rank")
     with pytest.raises(KeyError) as caught:
         homework.check("q99", "x")
     assert isinstance(caught.value, UnknownQuestionError)
     assert isinstance(caught.value, ExplainLabError)
-    assert str(caught.value) == ("Unknown question 'q99'. Questions: "
-                                 "q1, q2, q3, q4, q5, q6, q7, q8.")
+    assert str(caught.value) == f"Unknown question 'q99'. Questions: {', '.join(ids)}."
 
 
 def test_no_answer_yet_computes_nothing(monkeypatch, capsys):
-    def forbidden(*_):
+    def forbidden():
         raise AssertionError("no answer: nothing should be computed")
 
-    monkeypatch.setattr(homework, "_expected", forbidden)
+    monkeypatch.setitem(questions._JUDGES, "q1", forbidden)
+    questions._judge.cache_clear()
     assert homework.check("q1", None) is False
     out = capsys.readouterr().out
     assert "q1: no answer yet" in out and "q1：还没有作答" in out
@@ -121,45 +124,84 @@ def test_no_answer_yet_computes_nothing(monkeypatch, capsys):
         homework.check("q1", None, lang="fr")
 
 
-# --------------------------------------------------------------------------- comparison rules
+def test_a_verdict_carries_no_expected_answer(monkeypatch):
+    """What the package hands out about a question: its text, hints and a verdict; the
+    expected value stays inside the judge."""
+    monkeypatch.setitem(questions._JUDGES, "q2",
+                        lambda: answers.number_judge(0.4321, tolerance=0.005))
+    questions._judge.cache_clear()
+    result = homework.verdict("q2", 0.1)
+    assert vars(result) == {"question": "q2", "right": False, "reason": "wrong"}
+    question = homework.get_question("q2")
+    assert "0.43" not in repr(question) and not hasattr(homework, "_expected")
+    assert not any(name.lower().startswith(("answer_of", "expected", "solution"))
+                   for name in dir(homework))
+    questions._judge.cache_clear()
 
 
-@pytest.fixture
-def fixed(monkeypatch):
-    """``check`` against a fixed expected answer (no model)."""
-    answers = {"q1": Expected("token", (("▁我", 0.1), ("机器", 0.6), ("</s>", 0.597))),
-               "q4": Expected("number", value=0.0633),
-               "q7": Expected("token", (("[CLS]", 0.2), ("the", 0.1), ("cat", 0.6), ("the", 0.1)))}
-    monkeypatch.setattr(homework, "_expected", lambda qid: answers[qid])
-    return answers
+# --------------------------------------------------------------------------- judges
 
 
-@pytest.mark.parametrize(("qid", "answer", "right"), [
-    ("q1", "机器", True), ("q1", " ▁机器 ", True), ("q1", "'机器'", True),
-    ("q1", "</S>", True),  # within TIE_MARGIN of the top score
-    ("q1", ("机器", 0.6), True), ("q1", "我", False), ("q1", "machine", False),
-    ("q4", 0.0633, True), ("q4", 0.07, True), ("q4", "0.06", True), ("q4", 0.08, False),
-    ("q4", "about 0.06", False), ("q4", True, False),
-    ("q7", "CAT", True), ("q7", "Ġcat", True), ("q7", "the", False), ("q7", "[cls]", False),
-])
-def test_check_compares_robustly(fixed, capsys, qid, answer, right):
-    assert homework.check(qid, answer, lang="en") is right
-    out = capsys.readouterr().out
-    assert out.startswith(f"✓ {qid}: right" if right else f"✗ {qid}: not quite. Hint:")
+def test_number_judge_names_the_mistake():
+    import numpy as np
+    import torch
+
+    judge = answers.number_judge(0.1, tolerance=0.005, mistakes={
+        "attention": 0.3, "step": [0.5, 0.7], "too_close": 0.103, "absent": None})
+    assert [judge(a) for a in (0.1, "0.104", np.float32(0.099), torch.tensor(0.1))] == [
+        "right"] * 4
+    assert judge(0.3) == "attention" and judge(0.702) == "step" and judge(0.5) == "step"
+    assert judge(0.103) == "right"  # a mistake too close to the answer is no mistake
+    assert judge(0.9) == "wrong" and judge("about 0.1") == "not_number"
+    assert judge(True) == "not_number" and judge(float("nan")) == "not_number"
+    rank = answers.number_judge(3, tolerance=0.0, mistakes={"zero_based": 2})
+    assert rank(3) == rank(3.0) == "right" and rank(2) == "zero_based" and rank(4) == "wrong"
 
 
-def test_wrong_answers_get_hints_in_both_languages(fixed, capsys):
-    homework.check("q1", "我")
+def test_token_judge_ties_raw_tokens_and_mistakes():
+    judge = answers.token_judge([("▁我", 0.1), ("机器", 0.6), ("</s>", 0.597), ("学习", 0.2)],
+                                {"attention": {"▁我"}, "same": {"机器"}})
+    assert [judge(a) for a in ("机器", " ▁机器 ", "'机器'", "</S>", ("机器", 0.6))] == [
+        "right"] * 5
+    assert judge("我") == "attention"  # the mistake, as the learner writes it
+    assert judge("学习") == "wrong" and judge("machine") == "not_candidate"
+    assert judge("æľºåĻ¨") == "uncleaned"  # byte-level letters left in
+    assert answers.looks_uncleaned("##ing") and not answers.looks_uncleaned("机器")
+
+
+def test_rank_of_counts_from_one_and_shares_ties():
+    scores = [("a", 0.5), ("b", 0.2), ("c", 0.2), ("d", float("nan")), ("e", 0.1)]
+    assert [answers.rank_of(scores, t) for t in "abce"] == [1, 2, 2, 4]
+    with pytest.raises(LookupError, match="No token 'z'"):
+        answers.rank_of(scores, "z")
+
+
+def test_check_prints_the_mistake_and_the_hint_in_both_languages(monkeypatch, capsys):
+    monkeypatch.setitem(questions._JUDGES, "q2", lambda: answers.number_judge(
+        0.2, tolerance=0.005, mistakes={"attention": 0.6, "transposed": 0.05}))
+    questions._judge.cache_clear()
+    question = homework.get_question("q2")
+    assert homework.check("q2", 0.6) is False
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "✗ q1: not quite. Hint: " + homework.get_question("q1").hint["en"]
-    assert out[1] == "✗ q1：不对。提示：" + homework.get_question("q1").hint["zh"]
-    homework.check("q1", "machine", lang="en")
-    out = capsys.readouterr().out
-    assert "'machine' is not one of the tokens in question; they are: ▁我, 机器, </s>." in out
-    homework.check("q7", "dog", lang="zh")
-    assert "候选有：[CLS], the, cat。" in capsys.readouterr().out  # each token once
-    homework.check("q4", "lots", lang="en")
+    mistake = question.mistakes["attention"]
+    assert out == ["✗ q2: not quite. Hint: " + mistake["en"] + " " + question.hint["en"],
+                   "✗ q2：不对。提示：" + mistake["zh"] + question.hint["zh"]]
+    homework.check("q2", "lots", lang="en")
     assert "'lots' is not a number" in capsys.readouterr().out
+    assert homework.check("q2", 0.2, lang="zh") is True
+    assert capsys.readouterr().out == "✓ q2：答对了！\n"
+    questions._judge.cache_clear()
+
+
+def test_judges_are_built_once_per_profile(monkeypatch):
+    built = []
+    monkeypatch.setitem(questions._JUDGES, "q8", lambda: built.append(1) or (lambda a: "right"))
+    questions._judge.cache_clear()
+    for profile in ("offline", "offline", "hub"):
+        monkeypatch.setenv("EXPLAINLAB_PROFILE", profile)
+        assert homework.verdict("q8", 1.0).right
+    assert len(built) == 2
+    questions._judge.cache_clear()
 
 
 # --------------------------------------------------------------------------- on the twins
@@ -176,8 +218,8 @@ def offline(monkeypatch):
     return explainlab.resolve
 
 
-def _column(sequence, name: str):
-    """(row tokens, scores) of the aggregated column whose cleaned token is ``name``."""
+def _column(sequence, name: str) -> dict[str, float]:
+    """Row token -> score in the aggregated column whose cleaned token is ``name``."""
     from explainlab import clean_tokens
 
     aggregated = sequence.aggregate()
@@ -190,60 +232,61 @@ def _column(sequence, name: str):
     else:
         rows = generated[: start + column]
         scores = aggregated.target_attributions[: start + column, column]
-    return rows, scores.tolist()
+    return dict(zip(rows, scores.tolist(), strict=True))
 
 
-def _top(rows, scores):
-    return rows[max(range(len(scores)), key=scores.__getitem__)]
+def _top(column: dict[str, float]) -> str:
+    return max(column, key=column.get)
 
 
-def _others(rows, right):
-    return next(r for r in rows if r != right)
+def _reason(qid: str, answer) -> str:
+    return homework.verdict(qid, answer).reason
 
 
 @pytest.mark.slow
-def test_translator_questions_on_the_twin(offline, capsys):
+def test_translator_questions_on_the_twin(offline):
     import inseq
 
     model = inseq.load_model(offline("mt-zh-en"), "saliency",
                              model_kwargs={"attn_implementation": "eager"})
-    saliency = model.attribute(homework.MT_SENTENCE, show_progress=False)
-    attention = model.attribute(homework.MT_SENTENCE, method="attention", show_progress=False)
-    rows, scores = _column(saliency.sequence_attributions[0], "machine")
-    assert _top(rows, scores) == "机器"  # the twin's card: saliency finds the aligned word
-    assert homework.check("q1", "机器") and not homework.check("q1", "学习")
-    learning_rows, learning = _column(saliency.sequence_attributions[0], "learning")
-    value = learning[learning_rows.index("学习")]
-    assert homework.check("q2", round(value, 3)) and homework.check("q2", str(value + 0.009))
-    assert not homework.check("q2", value + 0.02)
-    rows, scores = _column(attention.sequence_attributions[0], "machine")
-    assert homework.check("q3", _top(rows, scores))
-    assert not homework.check("q3", _others(rows, _top(rows, scores)))
-    out = capsys.readouterr().out
-    assert out.count("right!") == 4 and out.count("not quite") == 3
+    tables = {(text, method): model.attribute(text, method=method, show_progress=False)
+              .sequence_attributions[0]
+              for text in ("我喜歡機器學習和人工智慧。", "我喜欢机器学习和人工智能。")
+              for method in ("saliency", "attention")}
+    saliency = tables["我喜歡機器學習和人工智慧。", "saliency"]
+    attention = tables["我喜歡機器學習和人工智慧。", "attention"]
+    simplified = tables["我喜欢机器学习和人工智能。", "saliency"]
+    assert _reason("q1", _top(_column(saliency, "intelligence"))) == "right"
+    assert _reason("q1", _top(_column(simplified, "intelligence"))) == "simplified"
+    value = _column(saliency, "learning")["和"]
+    assert _reason("q2", round(value, 3)) == "right" and _reason("q2", value + 0.02) == "wrong"
+    assert _reason("q2", _column(attention, "learning")["和"]) == "attention"
+    assert _reason("q2", _column(saliency, "and")["和"]) == "step"
+    difference = _column(attention, "I")["我"] - _column(saliency, "I")["我"]
+    assert _reason("q3", difference) == "right" and _reason("q3", -difference) == "sign"
+    machine = _column(attention, "machine")
+    rank = 1 + sum(score > machine["和"] for score in machine.values())
+    assert _reason("q4", rank) == "right" and _reason("q4", rank - 1) == "zero_based"
 
 
 @pytest.mark.slow
-def test_completion_questions_on_the_twin(offline, capsys):
+def test_completion_questions_on_the_twin(offline):
     import inseq
 
     model = inseq.load_model(offline("lm-gpt2"), "saliency",
                              model_kwargs={"attn_implementation": "eager"})
-    text = homework.LM_PROMPT + homework.LM_TARGET
-    saliency = model.attribute(homework.LM_PROMPT, text, show_progress=False)
-    attention = model.attribute(homework.LM_PROMPT, text, method="attention",
-                                show_progress=False)
-    rows, scores = _column(saliency.sequence_attributions[0], "Washington")
-    america = scores[rows.index("America")]
-    assert homework.check("q4", america) and not homework.check("q4", america + 0.05)
-    rows, scores = _column(saliency.sequence_attributions[0], "George")
-    assert rows == ["The", "first", "president", "of", "America", "is"]
-    assert homework.check("q5", " " + _top(rows, scores).upper())
-    assert not homework.check("q5", _others(rows, _top(rows, scores)))
-    rows, scores = _column(attention.sequence_attributions[0], "George")
-    assert homework.check("q6", _top(rows, scores))
-    out = capsys.readouterr().out
-    assert out.count("right!") == out.count("答对了") == 3
+    prompt = "The first president of America is"
+    text = prompt + " George Washington"
+    saliency = model.attribute(prompt, text, show_progress=False).sequence_attributions[0]
+    attention = model.attribute(prompt, text, method="attention",
+                                show_progress=False).sequence_attributions[0]
+    america = _column(saliency, "Washington")["America"]
+    assert _reason("q5", america) == "right" and _reason("q5", america + 0.05) == "wrong"
+    assert _reason("q5", _column(saliency, "George")["America"]) == "step"
+    george = _column(attention, "George")
+    assert list(george) == ["The", "first", "president", "of", "America", "is"]
+    assert _reason("q6", " " + _top(george).upper()) == "right"
+    assert _reason("q6", "Ġ" + _top(george)) == "right"
 
 
 @pytest.mark.slow
@@ -254,13 +297,14 @@ def test_bertviz_question_on_the_twin(offline):
     path = offline("bertviz")
     tokenizer = AutoTokenizer.from_pretrained(path)
     model = AutoModel.from_pretrained(path, attn_implementation="eager")
-    inputs = tokenizer(homework.BERTVIZ_TEXT, return_tensors="pt")
+    inputs = tokenizer("The cat sat on the mat", return_tensors="pt")
     with torch.no_grad():
         weights = model(**inputs, output_attentions=True).attentions[0][0, 2]
     tokens = tokenizer.convert_ids_to_tokens(inputs["input_ids"][0])
-    top = tokens[int(weights[tokens.index("sat")].argmax())]
-    assert homework.check("q7", top)
-    assert not homework.check("q7", next(t for t in tokens if t not in (top, "sat")))
+    sat = tokens.index("sat")
+    assert _reason("q7", tokens[int(weights[sat].argmax())]) == "right"
+    assert tokens[int(weights[sat].argmax())] == "cat"  # the twin's previous-token head
+    assert _reason("q7", tokens[int(weights[:, sat].argmax())]) == "transposed"
 
 
 @pytest.mark.slow
@@ -273,39 +317,20 @@ def test_classification_question_on_the_twin(offline):
     path = offline("sst2")
     tokenizer = AutoTokenizer.from_pretrained(path)
     model = AutoModelForSequenceClassification.from_pretrained(path).eval()
-    ids = tokenizer(homework.SST2_TEXT, return_tensors="pt")["input_ids"]
+    ids = tokenizer("I love you, I like you", return_tensors="pt")["input_ids"]
     special = torch.tensor(tokenizer.get_special_tokens_mask(
         ids[0].tolist(), already_has_special_tokens=True), dtype=torch.bool)
     baseline = torch.where(special, ids[0], tokenizer.pad_token_id).unsqueeze(0)
-    positive = model.config.label2id["POSITIVE"]
 
     def probability(input_ids):
         return torch.softmax(model(input_ids=input_ids).logits, -1)
 
     lig = LayerIntegratedGradients(probability, model.get_input_embeddings())
-    scores = lig.attribute(ids, baselines=baseline, target=positive, n_steps=50).sum(-1)[0]
     tokens = tokenizer.convert_ids_to_tokens(ids[0])
-    ranked = sorted((s, t) for s, t, sp in zip(scores.tolist(), tokens, special.tolist(),
-                                           strict=True)
-                    if not sp)
-    assert homework.check("q8", ranked[-1][1])
-    assert not homework.check("q8", ranked[0][1])
-
-
-def test_expected_answers_follow_the_profile(monkeypatch):
-    """The cache is keyed by what resolve() returns, so a profile switch recomputes."""
-    seen = []
-
-    def compute(path):
-        seen.append(path)
-        return Expected("token", ((os.path.basename(path), 1.0),))
-
-    question = homework.Question("qtest", "sst2", "token", {"en": "", "zh": ""},
-                                 {"en": "", "zh": ""}, compute)
-    monkeypatch.setitem(homework._QUESTIONS, "qtest", question)
-    monkeypatch.setattr("explainlab.models.resolve", lambda role: f"/models/{role}-a")
-    assert homework.check("qtest", "sst2-a")
-    assert homework.check("qtest", "sst2-a")
-    monkeypatch.setattr("explainlab.models.resolve", lambda role: f"/models/{role}-b")
-    assert homework.check("qtest", "sst2-b")
-    assert seen == ["/models/sst2-a", "/models/sst2-b"]
+    like = {}
+    for name in ("NEGATIVE", "POSITIVE"):
+        scores = lig.attribute(ids, baselines=baseline, target=model.config.label2id[name],
+                               n_steps=50).sum(-1)[0]
+        like[name] = scores[tokens.index("like")] / scores.norm()
+    assert _reason("q8", float(like["NEGATIVE"])) == "right"
+    assert _reason("q8", float(like["POSITIVE"])) == "other_class"

@@ -14,19 +14,21 @@
 # ---
 
 # %% [markdown]
-# # Homework: reading importance scores off the models
+# # Homework: measure what the models attend to, with your own code
 #
 # This homework follows HW7 of NTU's *Introduction to Generative AI* ("Understanding what
-# AI is thinking"). It has two tasks:
+# AI is thinking"), with its own inputs: the sentence in traditional characters and
+# GPT-2 XL. It has two tasks:
 #
-# - **Task 1, token importance.** Eight questions about the heatmaps and tables of the
-#   earlier lessons: saliency and attention on the translator (lesson 01) and on a
-#   sentence-completion model (lesson 02), one on BertViz (lesson 04) and one on a
+# - **Task 1, token importance.** Eight questions on the translator (lesson 01), the
+#   sentence-completion model (lesson 02), a BERT encoder in BertViz (lesson 04) and a
 #   classification explainer (lesson 03).
-# - **Task 2, a chat model explains itself.** Ask a chat model which words of a movie
-#   review matter, and compare its answer with a real attribution method.
+# - **Task 2, a chat model explains itself.** A chat model labels a movie review and says
+#   which words mattered; you measure whether its own answer depends on those words.
 #
-# Every question has an answer cell. Replace `None` with your answer and run the cell:
+# Each section shows a tool on one input, and the questions ask about another input,
+# method or step: you write the call and read the number yourself. Every question has an
+# answer cell. Write your code in it, put your answer in place of `None` and run it:
 # `explainlab.homework.check` says at once whether it is right, and gives a hint if not.
 
 # %%
@@ -48,13 +50,17 @@ session = explainlab.setup()
 #
 # How `check` compares:
 #
-# - **a token** is compared as the heatmap shows it, ignoring case, surrounding spaces
-#   and marks such as `▁` or `Ġ`; if two tokens are tied at the top, either is right;
-# - **a number** is right if it is within 0.01 of the expected one (the heatmaps show
-#   three decimals).
+# - **a token** is compared as the cleaned table shows it, ignoring case, surrounding
+#   spaces and marks such as `▁` or `Ġ`; if two tokens are tied at the top, either is
+#   right;
+# - **a number** is right if it is within 0.005 of the expected one;
+# - **a rank** (1 for the highest score) must be exact.
 #
 # `check` prints its verdict in English and in Chinese; add `lang="en"` to a call to see
 # only English. The dictionary `results` keeps your verdicts for the summary at the end.
+# Your teacher may grade the notebook you hand in: the grader reruns it from the top in a
+# fresh kernel and judges the `answer` of each answer cell itself, so keep each answer
+# cell's code working on its own.
 
 # %%
 import gc
@@ -68,14 +74,15 @@ results = {}
 # %% [markdown]
 # ## Task 1a: the translator
 #
-# We translate the sentence of lesson 01 with the `mt-zh-en` model and attribute the
-# translation with **saliency**: for every generated token, the gradient of its
-# probability with respect to each source token's embedding, reduced to one number per
-# token and normalised so that each column sums to one. The step score `probability`
-# adds the model's confidence for each generated token as the bottom row.
+# We load the `mt-zh-en` model with **saliency** (for every generated token, the gradient
+# of its probability with respect to each source token's embedding, reduced to one number
+# per token, each column normalised to sum to one) and attribute the simplified sentence
+# of lesson 01. The step score `probability` adds the model's confidence in each generated
+# token.
 
 # %% tags=["check-translation"]
 SENTENCE = "我喜欢机器学习和人工智能。"
+TRADITIONAL = "我喜歡機器學習和人工智慧。"  # HW7's sentence: yours to attribute
 
 mt_model = inseq.load_model(explainlab.resolve("mt-zh-en"), "saliency", device=session.device,
                             model_kwargs={"attn_implementation": "eager"})
@@ -90,151 +97,135 @@ print(mt_saliency.info["generated_texts"][0])
 mt_saliency.show()
 
 # %% [markdown]
-# The same scores as a table are easier to read exactly. `scores_table` works for both
-# kinds of model in this homework: for the translator the rows are the source tokens; for
-# a decoder-only model (Task 1b) they are all the tokens of the sequence, and a token
-# gets no score (NaN) in the columns generated before it existed.
+# A heatmap is for the eye; to read numbers exactly, turn the output into a table with
+# `explainlab.homework.scores_table`: a row per source token, a column per generated
+# token. For a decoder-only model (Task 1b) the rows are all the tokens of the sequence,
+# and a token gets no score (NaN) in the columns generated before it existed. Three ways
+# to read a table, on the column `machine`:
 
-# %%
-def scores_table(output):
-    # One sequence's aggregated scores: a row per token, a column per generated token.
-    scores = output.sequence_attributions[0].aggregate()
-    generated = [t.token for t in scores.target[scores.attr_pos_start:scores.attr_pos_end]]
-    if scores.source_attributions is not None:  # encoder-decoder: source x generated
-        rows, values = [t.token for t in scores.source], scores.source_attributions
-    else:  # decoder-only: every token x generated
-        rows, values = [t.token for t in scores.target], scores.target_attributions
-    return pd.DataFrame(values.float().cpu().numpy(), index=rows, columns=generated)
-
-
-mt_saliency_table = scores_table(mt_saliency)
-mt_saliency_table.round(3)
+# %% tags=["reading-tables"]
+mt_table = explainlab.homework.scores_table(mt_saliency)
+print("one cell, row 我 and column machine:", round(float(mt_table.loc["我", "machine"]), 3))
+print("the row with the highest score in the column:", mt_table["machine"].idxmax())
+print("ranks in the column, 1 = highest:",
+      mt_table["machine"].rank(ascending=False, method="min").astype(int).to_dict())
 
 # %% [markdown]
+# For **attention**, pass `method="attention"` to `attribute`: the weights of the
+# decoder's cross-attention at each step, averaged over layers and heads, from one forward
+# pass over the finished translation (so it offers no step scores, lesson 01).
+#
 # ### Question 1
 #
-# Under saliency, which **source token** gets the highest score when the model generates
-# `machine`? Answer with the token as a string.
+# HW7 asked about the sentence in traditional characters, `TRADITIONAL`. Attribute it with
+# saliency. Which **source token** gets the highest score when the model generates
+# `intelligence`? Answer with the token as a string.
 
-# %% tags=["check-q1"]
+# %% tags=["answer-q1"]
+# Your code: attribute TRADITIONAL, clean it, make a table, read the column.
 answer = None  # a source token, as a string
 results["q1"] = explainlab.homework.check("q1", answer)
 
 # %% [markdown]
 # ### Question 2
 #
-# Under saliency, what is the score of the source token `学习` when the model generates
-# `learning`? Answer with a number.
+# Still under saliency on `TRADITIONAL`: what is the score of the source token `和` when
+# the model generates `learning`? Answer with a number.
 
-# %% tags=["check-q2"]
+# %% tags=["answer-q2"]
+# Your code.
 answer = None  # a number
 results["q2"] = explainlab.homework.check("q2", answer)
 
 # %% [markdown]
-# Now **attention**: the weights of the decoder's cross-attention at each step, averaged
-# over layers and heads. Inseq computes them in one forward pass over the finished
-# translation, which is why it offers no step scores for this method (lesson 01).
-
-# %%
-mt_attention = mt_model.attribute(SENTENCE, method="attention", show_progress=False)
-mt_attention = explainlab.clean_attribution(mt_attention, tokenizer=mt_model.tokenizer)
-mt_attention.show()
-mt_attention_table = scores_table(mt_attention)
-mt_attention_table.round(3)
-
-# %% [markdown]
 # ### Question 3
 #
-# Under attention, which source token gets the most weight when the model generates
-# `machine`? Then compare with your answer to question 1: do the two methods agree on
-# this model?
+# Two methods, one cell. On `TRADITIONAL`, when the model generates `I`: what is the
+# attention weight of `我` **minus** its saliency score? A negative number means attention
+# gives it less than saliency does.
 
-# %% tags=["check-q3"]
-answer = None  # a source token, as a string
+# %% tags=["answer-q3"]
+# Your code: attribute TRADITIONAL with both methods.
+answer = None  # a number: attention - saliency
 results["q3"] = explainlab.homework.check("q3", answer)
 
 # %% [markdown]
-# If they disagree, remember what each one measures. Saliency asks how much the
-# probability of `machine` would move if a source embedding moved; attention says where
-# the decoder read from, and heads often park their weight on tokens such as `</s>` that
-# carry no word. We are done with the translator.
+# ### Question 4
+#
+# Under attention on `TRADITIONAL`, when the model generates `machine`: what is the
+# **rank** of the source token `和`, 1 being the token with the most weight?
+
+# %% tags=["answer-q4"]
+# Your code.
+answer = None  # a whole number, 1 = the most weight
+results["q4"] = explainlab.homework.check("q4", answer)
+
+# %% [markdown]
+# If saliency and attention disagree in your tables, remember what each one measures.
+# Saliency asks how much the probability of a generated token would move if a source
+# embedding moved; attention says where the decoder read from, and heads often park their
+# weight on tokens such as `</s>` that carry no word. We are done with the translator.
 
 # %%
-del mt_model, mt_saliency, mt_attention
+del mt_model, mt_saliency
 gc.collect()
 if torch.cuda.is_available():
     torch.cuda.empty_cache()
 
 # %% [markdown]
-# ## Task 1b: sentence completion
+# ## Task 1b: sentence completion with GPT-2 XL
 #
-# The sentence-completion model is the `lm-gpt2` role (GPT-2 on the hub profile). The
-# HW7 example: the prompt "The first president of America is", continued by
-# " George Washington". We give Inseq the whole text to explain, prompt and continuation,
-# so it attributes exactly these words (*forced decoding*) instead of whatever the model
-# would have generated. The step score `probability` then tells you how likely the model
-# found each forced token: an explanation of a continuation the model finds unlikely
-# explains a sentence it would not have written.
+# HW7 used GPT-2 XL, 1.5 billion parameters, loaded in 8 bits (lesson 02).
+# `explainlab.homework.completion_model` loads it that way where there is a CUDA GPU and
+# bitsandbytes, and in full precision otherwise (about 6.5 GB of memory); on the offline
+# profile, the GPT-2 twin stands in. The line it prints says which model you got and how.
+#
+# To explain a continuation we choose, we give Inseq the whole text, prompt and
+# continuation: it then attributes exactly these tokens (*forced decoding*) instead of
+# whatever the model would have generated. The step score `probability` tells how likely
+# the model found each forced token. Here is the method on another prompt:
 
 # %% tags=["check-forced"]
-PROMPT = "The first president of America is"
-CONTINUATION = " George Washington"
+lm, lm_tokenizer, loaded = explainlab.homework.completion_model(device=session.device)
+print(loaded)
+lm_model = inseq.load_model(lm, "saliency", tokenizer=lm_tokenizer)
 
-lm_model = inseq.load_model(explainlab.resolve("lm-gpt2"), "saliency", device=session.device,
-                            model_kwargs={"attn_implementation": "eager"})
-lm_saliency = lm_model.attribute(PROMPT, PROMPT + CONTINUATION, step_scores=["probability"],
-                                 show_progress=False)
-lm_saliency = explainlab.clean_attribution(lm_saliency, tokenizer=lm_model.tokenizer)
-print("probability of each forced token:",
-      lm_saliency.sequence_attributions[0].step_scores["probability"].numpy().round(4))
-
-# %% [markdown]
-# In a decoder-only model every token is explained by **all** tokens before it: the
-# prompt and, for `Washington`, also `George`. The heatmap is a staircase.
-
-# %%
-lm_saliency.show()
-lm_saliency_table = scores_table(lm_saliency)
-lm_saliency_table.round(3)
+EXAMPLE_PROMPT = "The capital of France is"
+example = lm_model.attribute(EXAMPLE_PROMPT, EXAMPLE_PROMPT + " Paris", show_progress=False,
+                             step_scores=["probability"])
+example = explainlab.clean_attribution(example, tokenizer=lm_tokenizer)
+print("probability of the forced token:",
+      example.sequence_attributions[0].step_scores["probability"].numpy().round(4))
+example.show()
 
 # %% [markdown]
-# ### Question 4
+# In a decoder-only model every token is explained by **all** tokens before it, so for a
+# continuation of several tokens the heatmap is a staircase: the second generated token is
+# also explained by the first.
 #
-# This is the example question of HW7. When the model generates `Washington`, what is the
-# saliency score of `America`?
-
-# %% tags=["check-q4"]
-answer = None  # a number
-results["q4"] = explainlab.homework.check("q4", answer)
-
-# %% [markdown]
 # ### Question 5
 #
-# Under saliency, which prompt token gets the highest score when the model generates
-# `George`?
+# This is HW7's example question. Attribute the prompt "The first president of America
+# is" forced to go on with " George Washington" (`PROMPT`, `CONTINUATION` below), with
+# saliency. When the model generates `Washington`, what is the score of `America`?
 
-# %% tags=["check-q5"]
-answer = None  # a prompt token, as a string
+# %% tags=["answer-q5"]
+PROMPT = "The first president of America is"
+CONTINUATION = " George Washington"
+# Your code: attribute PROMPT and PROMPT + CONTINUATION, clean, make a table.
+answer = None  # a number
 results["q5"] = explainlab.homework.check("q5", answer)
-
-# %% [markdown]
-# The same prompt under attention:
-
-# %%
-lm_attention = lm_model.attribute(PROMPT, PROMPT + CONTINUATION, method="attention",
-                                  show_progress=False)
-lm_attention = explainlab.clean_attribution(lm_attention, tokenizer=lm_model.tokenizer)
-lm_attention.show()
-lm_attention_table = scores_table(lm_attention)
-lm_attention_table.round(3)
 
 # %% [markdown]
 # ### Question 6
 #
-# Under attention, which prompt token gets the most weight when the model generates
-# `George`?
+# The same forced continuation under **attention**: which prompt token gets the most weight
+# when the model generates `George`?
 
-# %% tags=["check-q6"]
+# %% tags=["answer-q6"]
+PROMPT = "The first president of America is"
+CONTINUATION = " George Washington"
+# Your code.
 answer = None  # a prompt token, as a string
 results["q6"] = explainlab.homework.check("q6", answer)
 
@@ -245,7 +236,7 @@ results["q6"] = explainlab.homework.check("q6", answer)
 # the model's plumbing, not about which word decided the answer.
 
 # %%
-del lm_model, lm_saliency, lm_attention
+del lm_model, lm, example
 gc.collect()
 if torch.cuda.is_available():
     torch.cuda.empty_cache()
@@ -255,7 +246,8 @@ if torch.cuda.is_available():
 #
 # Lesson 04 drew the attention of a BERT encoder on "The cat sat on the mat". We load it
 # again with eager attention (under SDPA, BERT returns no attention weights) and draw the
-# head view.
+# head view. Pick the layer in the drop-down menu and double-click a coloured square to
+# show only that head; both are counted from 0.
 
 # %%
 from bertviz import head_view
@@ -270,29 +262,24 @@ with torch.no_grad():
 tokens = bert_tokenizer.convert_ids_to_tokens(inputs["input_ids"][0])
 print(f"{len(attentions)} layers, {attentions[0].shape[1]} heads, tokens: {tokens}")
 
-# %% [markdown]
-# In the head view, pick the layer in the drop-down menu and double-click a coloured
-# square to show only that head. Both are counted from 0.
-
 # %% tags=["check-head-view"]
 head_view(attentions, tokens, html_action="return")
 
 # %% [markdown]
-# The same head as a matrix: a row per token that attends, a column per token it
+# `attentions[layer]` holds one layer: `[batch, head, token that attends, token attended
+# to]`. As a table, layer 0, head 0: a row per token that attends, a column per token it
 # attends to; each row sums to one.
 
-# %%
-LAYER, HEAD = 0, 2
-head_table = pd.DataFrame(attentions[LAYER][0, HEAD].float().cpu().numpy(),
-                          index=tokens, columns=tokens)
-head_table.round(3)
+# %% tags=["head-table"]
+pd.DataFrame(attentions[0][0, 0].float().cpu().numpy(), index=tokens, columns=tokens).round(3)
 
 # %% [markdown]
 # ### Question 7
 #
 # In layer 0, head 2, which token does `sat` attend to most?
 
-# %% tags=["check-q7"]
+# %% tags=["answer-q7"]
+# Your code (or the head view: layer 0, double-click head 2, hover over "sat").
 answer = None  # a token, as a string
 results["q7"] = explainlab.homework.check("q7", answer)
 
@@ -315,7 +302,7 @@ if torch.cuda.is_available():
 # with integrated gradients. Unlike saliency, these attributions have a **sign**: positive
 # scores push towards the class we ask about, negative ones away from it.
 
-# %%
+# %% tags=["explainer-positive"]
 from transformers import AutoModelForSequenceClassification
 
 sst2_path = explainlab.resolve("sst2")
@@ -325,18 +312,19 @@ explainer = explainlab.explain.SequenceClassificationExplainer(sst2, sst2_tokeni
 
 word_attributions = explainer("I love you, I like you", class_name="POSITIVE")
 print("predicted:", explainer.predicted_class_name)
-attributions = pd.Series([score for _, score in word_attributions],
-                         index=[token for token, _ in word_attributions])
-attributions.round(3).to_frame("attribution towards POSITIVE")
+print("the explainer's classes:", list(sst2.config.id2label.values()))
+print("strongest word towards POSITIVE:",
+      max(word_attributions[1:-1], key=lambda pair: pair[1])[0])
 
 # %% [markdown]
 # ### Question 8
 #
-# Which word gets the highest attribution towards POSITIVE? The special tokens `[CLS]` and
-# `[SEP]` do not count.
+# A column the lesson did not show: what is the attribution of `like` towards
+# **NEGATIVE**?
 
-# %% tags=["check-q8"]
-answer = None  # a word, as a string
+# %% tags=["answer-q8"]
+# Your code.
+answer = None  # a number
 results["q8"] = explainlab.homework.check("q8", answer)
 
 # %% [markdown]

@@ -1,15 +1,20 @@
 """The ``explainlab`` command of the learner's package: ``download`` and ``doctor``.
 
-The course factory's commands (twins, classroom mirror) are ``explainlab-course``'s."""
+Other installed packages add commands through the ``explainlab.commands`` entry point (a
+function that adds its parser to the subparsers): the course factory adds the teacher's
+``homework`` tools. The factory's own commands (twins, mirror) are ``explainlab-course``'s."""
 
 from __future__ import annotations
 
 import argparse
 import platform
 import sys
+from importlib.metadata import entry_points
 
 from . import constants
-from .errors import ExplainLabError
+from .errors import ExplainLabError, MissingPackageError
+
+COMMANDS_GROUP = "explainlab.commands"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,7 +43,20 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("doctor", help="check versions, device, profile and hub access")
 
+    plugged = {entry.name: entry for entry in entry_points(group=COMMANDS_GROUP)}
+    for entry in plugged.values():
+        entry.load()(commands)
+    if "homework" not in plugged:
+        commands.add_parser("homework", help="teacher tools (need the course factory)",
+                            add_help=False).set_defaults(handler=_no_teacher_tools)
     return parser
+
+
+def _no_teacher_tools(_: argparse.Namespace) -> int:
+    raise MissingPackageError(
+        "The homework's teacher tools (key, solutions, grade) come with the course factory, "
+        "which a learner's install leaves out. In a checkout of the course repository, run "
+        "`make install`, or `pip install -e tools`.")
 
 
 def _download(args: argparse.Namespace) -> int:
@@ -103,7 +121,8 @@ def run(handler, args: argparse.Namespace, *, prog: str = "explainlab") -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return run({"download": _download, "doctor": _doctor}[args.command], args)
+    handler = {"download": _download, "doctor": _doctor}.get(args.command, None)
+    return run(handler or args.handler, args)
 
 
 if __name__ == "__main__":

@@ -117,5 +117,10 @@ class UnknownQuestionError(ExplainLabError, KeyError):
     """A homework question id that the registry does not know; the message lists the ids."""
 
 
+class HomeworkKeyError(ExplainLabError, RuntimeError):
+    """The homework's answer key cannot be made: a question has no answer cell or no reference
+    solution, or a reference solution fails or is judged wrong on the profile."""
+
+
 class InvalidRepoIdError(ExplainLabError, ValueError):
     """A repository id that is not one (``"../../etc"``); nothing was asked or written."""

@@ -43,7 +43,7 @@ def test_an_altered_output_is_refused_from_the_cache(executed, monkeypatch):
     def no_kernel(*args, **kwargs):
         raise AssertionError("a cached lesson must not be executed again")
 
-    monkeypatch.setattr(lessons, "_run", no_kernel)
+    monkeypatch.setattr(lessons, "run_lesson", no_kernel)
     with pytest.raises(errors.LessonClaimError) as caught:
         lessons.execute(path)
     message = str(caught.value)

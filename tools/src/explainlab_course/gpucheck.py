@@ -424,7 +424,7 @@ def execute_lesson(path: str | Path, *, device: str, profile: str = "offline",
         copy = Path(tmp) / path.parent.name / f"{path.stem}.ipynb"
         copy.parent.mkdir()
         nbformat.write(nb, copy)
-        return lessons._run(copy, profile=profile, timeout=timeout,
+        return lessons.run_lesson(copy, profile=profile, timeout=timeout,
                             env={constants.ENV_DEVICE: device})
 
 

@@ -282,14 +282,34 @@ def _kernel_spec(folder: Path, python: Path) -> str:
     return str(folder)
 
 
-def _run(path: Path, *, profile: str, timeout: int, env: dict[str, str] | None = None,
-         python: Path | None = None, allow_errors: bool = False) -> tuple[NotebookNode, float]:
-    """Execute ``path`` in a fresh kernel (``env``: more variables for it; ``python``: the
-    kernel's interpreter, default this one; ``allow_errors``: go on after a failing cell, whose
-    error stays in its outputs); returns the notebook and the seconds it took."""
+def run_lesson(path: Path, *, profile: str, timeout: int, env: dict[str, str] | None = None,
+               python: Path | None = None, allow_errors: bool = False
+               ) -> tuple[NotebookNode, float]:
+    """Execute the lesson at ``path`` (a Jupytext file or a notebook) in a fresh kernel; see
+    ``run_notebook``. Returns the executed notebook and the seconds it took."""
     import jupytext
 
     nb = jupytext.read(path)
+    return nb, run_notebook(nb, name=path, profile=profile, timeout=timeout, env=env,
+                            python=python, allow_errors=allow_errors)
+
+
+def run_notebook(nb: NotebookNode, *, name: str | Path, profile: str, timeout: int,
+                 env: dict[str, str] | None = None, python: Path | None = None,
+                 allow_errors: bool = False, total: float | None = None) -> float:
+    """Execute ``nb`` in place, in a fresh kernel in a fresh temporary folder, with
+    ``EXPLAINLAB_PROFILE`` set to ``profile``; returns the seconds it took.
+
+    ``timeout``: seconds per cell; ``total``: seconds for the whole notebook (each cell gets
+    what is left); ``env``: more variables for the kernel; ``python``: the kernel's
+    interpreter (default: this one); ``allow_errors``: go on after a failing cell, whose
+    error stays in its outputs.
+
+    Raises:
+        LessonExecutionError: a cell failed (without ``allow_errors``), a cell or the whole
+            notebook ran out of time, or the kernel died; it names the cell (``name``: the
+            notebook's name in the message). The cells run so far keep their outputs.
+    """
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     current: dict[str, int | None] = {"index": None}
@@ -306,6 +326,11 @@ def _run(path: Path, *, profile: str, timeout: int, env: dict[str, str] | None =
                              on_cell_start=started, record_timing=True,
                              allow_errors=allow_errors)
     started_at = time.perf_counter()
+    if total is not None:
+        def time_left(_source: str) -> int:
+            return max(1, min(timeout, int(started_at + total - time.perf_counter())))
+
+        client.timeout_func = time_left
     with (tempfile.TemporaryDirectory(prefix=WORKDIR_PREFIX) as cwd,
           tempfile.TemporaryDirectory(prefix="explainlab-ipc-") as ipc):
         client.ipc_dir = ipc if os.name == "posix" else None
@@ -315,8 +340,8 @@ def _run(path: Path, *, profile: str, timeout: int, env: dict[str, str] | None =
         try:
             client.execute(env=env, cwd=cwd)
         except Exception as exc:  # a cell failed, timed out, or the kernel died
-            raise _failure(path, nb, current["index"], exc) from None
-    return nb, time.perf_counter() - started_at
+            raise _failure(Path(name), nb, current["index"], exc) from None
+    return time.perf_counter() - started_at
 
 
 def _cached(path: Path, key: str, kernel: Kernel | None = None) -> NotebookNode | None:
@@ -373,7 +398,7 @@ def execute(path: str | Path, *, profile: str = "offline", timeout: int = 600,
     nb = None if force else _cached(path, key, kernel)
     if nb is None:
         cached = cache_path(path, key, kernel)
-        nb, seconds = _run(path, profile=profile, timeout=timeout,
+        nb, seconds = run_lesson(path, profile=profile, timeout=timeout,
                            python=kernel.python if kernel else None)
         nb.metadata[_META] = {"profile": profile, "key": key, "seconds": round(seconds, 2),
                               "source": f"{path.parent.name}/{path.name}",

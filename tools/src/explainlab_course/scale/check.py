@@ -107,7 +107,7 @@ def measure(path: Path, *, scale_home: Path, device: str, timeout: int) -> dict:
     import nbformat
 
     from ..gpucheck import lesson_roles
-    from ..lessons import _run
+    from ..lessons import run_lesson
 
     nb = jupytext.read(path)
     nb.cells.insert(0, nbformat.v4.new_code_cell(PROLOGUE, metadata={
@@ -120,7 +120,7 @@ def measure(path: Path, *, scale_home: Path, device: str, timeout: int) -> dict:
         env = {constants.ENV_HOME: str(scale_home), constants.ENV_DEVICE: device, ENV_LOG: str(log)}
         if device == "cpu":
             env["CUDA_VISIBLE_DEVICES"] = ""
-        executed, seconds = _run(copy, profile="offline", timeout=timeout, env=env,
+        executed, seconds = run_lesson(copy, profile="offline", timeout=timeout, env=env,
                                  allow_errors=True)
         records = {r["execution_count"]: r for r in map(json.loads, log.read_text().splitlines())}
     slug = path.stem

@@ -1,0 +1,223 @@
+"""The models behind the homework's questions: the tables and scores a question is judged on.
+
+Everything here runs the same calls a learner writes in lesson 05_homework (Inseq on the
+translator and the sentence-completion model, BertViz's attention, the classification
+explainer), on the model that the active profile gives for each role, once per process.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib.util
+from functools import cache
+from typing import Any
+
+from .answers import normalize_token
+
+# The homework's inputs (lesson 05_homework shows the simplified sentence; HW7 asked about the
+# traditional one, and about GPT-2 XL).
+MT_SIMPLIFIED = "我喜欢机器学习和人工智能。"
+MT_TRADITIONAL = "我喜歡機器學習和人工智慧。"
+LM_PROMPT = "The first president of America is"
+LM_CONTINUATION = " George Washington"
+SST2_TEXT = "I love you, I like you"
+BERTVIZ_TEXT = "The cat sat on the mat"
+
+
+def _device() -> str:
+    from ..notebook import pick_device
+
+    return pick_device()
+
+
+def free_memory() -> None:
+    """Collect garbage and empty CUDA's cache (after a model is deleted)."""
+    gc.collect()
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def completion_model(*, device: str | None = None) -> tuple[Any, Any, str]:
+    """HW7's sentence-completion model: GPT-2 XL (role ``lm-gpt2``, variant ``xl``).
+
+    In 8 bits with bitsandbytes where there is a CUDA device and the package, otherwise in
+    full precision; eager attention, so that Inseq can read its attention weights. Offline,
+    the twin stands in (one twin for both GPT-2 sizes). Introduced in lesson 05_homework.
+
+    Returns:
+        (model, tokenizer, a line saying what was loaded and how).
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from ..models import describe, resolve
+
+    device = device or _device()
+    path = resolve("lm-gpt2", variant="xl")
+    options: dict[str, Any] = {"attn_implementation": "eager"}
+    eight_bit = device.startswith("cuda") and importlib.util.find_spec("bitsandbytes")
+    if eight_bit:
+        from transformers import BitsAndBytesConfig
+
+        options.update(quantization_config=BitsAndBytesConfig(load_in_8bit=True),
+                       device_map={"": device})
+    model = AutoModelForCausalLM.from_pretrained(path, **options)
+    if not eight_bit:
+        model = model.to(device)
+    how = "8-bit (bitsandbytes)" if eight_bit else "full precision"
+    return model.eval(), AutoTokenizer.from_pretrained(path), (
+        f"{describe('lm-gpt2', variant='xl')}, {how}, on {device}")
+
+
+def scores_table(output) -> Any:
+    """One Inseq output's scores as a DataFrame: a row per token, a column per generated one.
+
+    Encoder-decoder: the rows are the source tokens. Decoder-only: the rows are every token
+    of the sequence, and a token gets NaN in the columns generated before it. The scores are
+    those ``show()`` draws (``aggregate()``). Introduced in lesson 05_homework.
+    """
+    import pandas as pd
+
+    scores = output.sequence_attributions[0].aggregate()
+    generated = [t.token for t in scores.target[scores.attr_pos_start:scores.attr_pos_end]]
+    if scores.source_attributions is not None:
+        rows, values = [t.token for t in scores.source], scores.source_attributions
+    else:
+        rows, values = [t.token for t in scores.target], scores.target_attributions
+    return pd.DataFrame(values.float().cpu().numpy()[: len(rows), : len(generated)],
+                        index=rows, columns=generated)
+
+
+def _tables(model, tokenizer, *texts: str) -> dict[str, Any]:
+    """Saliency (with the probability step score) and attention tables of one text."""
+    import inseq
+
+    from ..tokens import clean_attribution
+
+    wrapped = inseq.load_model(model, "saliency", tokenizer=tokenizer)
+    saliency = wrapped.attribute(*texts, step_scores=["probability"], show_progress=False)
+    attention = wrapped.attribute(*texts, method="attention", show_progress=False)
+    tables = {name: scores_table(clean_attribution(output, tokenizer))
+              for name, output in (("saliency", saliency), ("attention", attention))}
+    tables["probability"] = dict(zip(
+        tables["saliency"].columns,
+        saliency.sequence_attributions[0].step_scores["probability"].float().tolist(),
+        strict=False))
+    return tables
+
+
+def translator_tables() -> dict[str, dict[str, Any]]:
+    """Saliency and attention tables of both spellings of the sentence, keyed by spelling."""
+    from ..models import resolve
+
+    return _translator_tables(resolve("mt-zh-en"))
+
+
+@cache
+def _translator_tables(path: str) -> dict[str, dict[str, Any]]:
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    model = AutoModelForSeq2SeqLM.from_pretrained(path, attn_implementation="eager")
+    model = model.to(_device()).eval()
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    try:
+        return {"traditional": _tables(model, tokenizer, MT_TRADITIONAL),
+                "simplified": _tables(model, tokenizer, MT_SIMPLIFIED)}
+    finally:
+        del model
+        free_memory()
+
+
+def completion_tables() -> dict[str, Any]:
+    """Saliency and attention tables of the prompt forced to go on with ``LM_CONTINUATION``."""
+    from ..models import resolve
+
+    return _completion_tables(resolve("lm-gpt2", variant="xl"))
+
+
+@cache
+def _completion_tables(path: str) -> dict[str, Any]:
+    model, tokenizer, _ = completion_model()
+    try:
+        return _tables(model, tokenizer, LM_PROMPT, LM_PROMPT + LM_CONTINUATION)
+    finally:
+        del model
+        free_memory()
+
+
+def bertviz_attention() -> tuple[tuple[str, ...], Any]:
+    """(tokens, attention weights as a layers x heads x tokens x tokens array)."""
+    from ..models import resolve
+
+    return _bertviz_attention(resolve("bertviz"))
+
+
+@cache
+def _bertviz_attention(path: str) -> tuple[tuple[str, ...], Any]:
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModel.from_pretrained(path, attn_implementation="eager").to(_device()).eval()
+    try:
+        inputs = tokenizer(BERTVIZ_TEXT, return_tensors="pt").to(model.device)
+        with torch.no_grad():
+            attentions = model(**inputs, output_attentions=True).attentions
+        tokens = tuple(tokenizer.convert_ids_to_tokens(inputs["input_ids"][0]))
+        return tokens, torch.stack([a[0] for a in attentions]).float().cpu().numpy()
+    finally:
+        del model
+        free_memory()
+
+
+def sst2_attributions() -> dict[str, tuple[tuple[str, float], ...]]:
+    """The explainer's word attributions of ``SST2_TEXT``, keyed by class name."""
+    from ..models import resolve
+
+    return _sst2_attributions(resolve("sst2"))
+
+
+@cache
+def _sst2_attributions(path: str) -> dict[str, tuple[tuple[str, float], ...]]:
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from ..explain import SequenceClassificationExplainer
+
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForSequenceClassification.from_pretrained(path).to(_device()).eval()
+    try:
+        explainer = SequenceClassificationExplainer(model, tokenizer)
+        return {name: tuple((t, float(s)) for t, s in explainer(SST2_TEXT, class_name=name))
+                for name in model.config.id2label.values()}
+    finally:
+        del model
+        free_memory()
+
+
+def column(table, name: str):
+    """The column of the generated token ``name`` (compared as ``normalize_token`` does)."""
+    wanted = normalize_token(name)
+    for label in table.columns:
+        if normalize_token(label) == wanted:
+            return table[label]
+    raise LookupError(f"The model did not generate {name!r}; it generated: "
+                      f"{', '.join(map(str, table.columns))}.")
+
+
+def column_index(table, name: str) -> int:
+    return [normalize_token(c) for c in table.columns].index(normalize_token(name))
+
+
+def row_index(table, name: str) -> int:
+    return [normalize_token(r) for r in table.index].index(normalize_token(name))
+
+
+def cell(table, row: str, name: str) -> float:
+    """The score of the row token ``row`` in the column of the generated token ``name``."""
+    return float(table.iat[row_index(table, row), column_index(table, name)])
+
+
+def pairs(values) -> tuple[tuple[str, float], ...]:
+    """(token, score) of a column, NaN cells (tokens not there yet) left out."""
+    return tuple((str(t), float(v)) for t, v in values.items() if v == v)

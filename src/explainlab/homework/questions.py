@@ -1,0 +1,328 @@
+"""The homework's questions: what each asks, its hint, and the mistakes it recognises.
+
+Every question is answered with the learner's own code in lesson 05_homework: the lesson
+shows how on another input, method or step, and the question asks for a number that is not
+printed above it. ``judge(qid)`` computes the expected answer from the model of the active
+profile (``_models``) and returns a judge that keeps it to itself. Introduced in lesson
+05_homework.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+
+from ..errors import UnknownQuestionError
+from . import _models as models
+from .answers import Judge, number_judge, rank_of, token_judge, top_tokens
+
+NUMBER_TOLERANCE = 0.005
+"""A number within this distance of the expected one is right."""
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question: its role, kind (``"token"``, ``"number"`` or ``"rank"``), its text and
+    hint in both languages, and the hints for the mistakes it recognises (``mistakes``:
+    name -> {language: hint})."""
+
+    qid: str
+    role: str
+    kind: str
+    text: dict[str, str]
+    hint: dict[str, str]
+    mistakes: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def tolerance(self) -> float:
+        """How far a number may be from the expected one (0 for a rank)."""
+        return {"number": NUMBER_TOLERANCE, "rank": 0.0}.get(self.kind, 0.0)
+
+
+_QUESTIONS: dict[str, Question] = {}
+_JUDGES: dict[str, Callable[[], Judge]] = {}
+
+
+def _question(question: Question):
+    """Register ``question``; decorates the function that builds its judge."""
+    def register(build: Callable[[], Judge]) -> Callable[[], Judge]:
+        _QUESTIONS[question.qid] = question
+        _JUDGES[question.qid] = build
+        return build
+    return register
+
+
+def list_questions() -> list[str]:
+    """The ids of every question, in order (``q1``, ``q2``, ...). Introduced in lesson
+    05_homework."""
+    return sorted(_QUESTIONS, key=lambda qid: (len(qid), qid))
+
+
+def get_question(qid: str) -> Question:
+    """The question ``qid`` (its text and hints; never its answer).
+
+    Raises:
+        UnknownQuestionError: (a ``KeyError``) the id is unknown; the message lists the ids.
+    """
+    try:
+        return _QUESTIONS[qid]
+    except (KeyError, TypeError):
+        raise UnknownQuestionError(
+            f"Unknown question {qid!r}. Questions: {', '.join(list_questions())}.") from None
+
+
+def judge(qid: str) -> Judge:
+    """The judge of ``qid`` on the active profile's models (built once per process and
+    profile)."""
+    from ..notebook import check_profile
+
+    get_question(qid)
+    return _judge(qid, check_profile())
+
+
+@cache
+def _judge(qid: str, profile: str) -> Judge:
+    return _JUDGES[qid]()
+
+
+# --------------------------------------------------------------------------- shared hints
+
+_TRADITIONAL = {"en": "Attribute the traditional sentence (TRADITIONAL), not the simplified "
+                      "one the lesson shows: the tokens and the scores differ.",
+                "zh": "要归因的是繁体句子（TRADITIONAL），不是课上演示的简体句子："
+                      "token 和分数都不一样。"}
+_STEP = {"en": "That is the score at another generated token: take the column of the token "
+               "the question names.",
+         "zh": "这是另一个生成 token 那一步的分数：请取题目所说的那个生成 token 的列。"}
+_TRANSPOSED = {"en": "Row and column are swapped: the rows are the source tokens, the "
+                     "columns the generated tokens (table.loc[source, generated]).",
+               "zh": "行和列读反了：行是源语言 token，列是生成的 token"
+                     "（table.loc[源 token, 生成 token]）。"}
+_ATTENTION_FOR_SALIENCY = {"en": "That is the attention weight; the question asks for "
+                                 "saliency (the default method of the Inseq model).",
+                           "zh": "这是注意力权重；题目问的是显著性（saliency，"
+                                 "Inseq 模型的默认方法）。"}
+_SALIENCY_FOR_ATTENTION = {"en": "That is the saliency answer; the question asks about "
+                                 "attention (method=\"attention\").",
+                           "zh": "这是显著性的答案；题目问的是注意力（method=\"attention\"）。"}
+
+
+def _hints(en: str, zh: str) -> dict[str, str]:
+    return {"en": en, "zh": zh}
+
+
+# --------------------------------------------------------------------------- Task 1a
+
+
+@_question(Question(
+    "q1", "mt-zh-en", "token",
+    _hints("Translator, saliency, HW7's sentence in traditional characters: which source "
+           "token gets the highest score when the model generates 'intelligence'?",
+           "翻译模型，显著性，HW7 的繁体句子：生成 “intelligence” 时，哪个源语言 token "
+           "得分最高？"),
+    _hints("Attribute TRADITIONAL with saliency, make a table with scores_table, and take "
+           "the row with the largest value in the column 'intelligence' (idxmax).",
+           "用显著性归因 TRADITIONAL，用 scores_table 做成表格，在 “intelligence” 这一列里"
+           "取数值最大的那一行（idxmax）。"),
+    {"simplified": _TRADITIONAL, "attention": _ATTENTION_FOR_SALIENCY, "step": _STEP}))
+def _q1() -> Judge:
+    tables = models.translator_tables()
+    saliency = tables["traditional"]["saliency"]
+    at = models.column_index(saliency, "intelligence")
+    neighbours = [saliency.iloc[:, i] for i in (at - 1, at + 1) if 0 <= i < saliency.shape[1]]
+    return token_judge(models.pairs(saliency.iloc[:, at]), {
+        "simplified": top_tokens(models.pairs(
+            models.column(tables["simplified"]["saliency"], "intelligence"))),
+        "attention": top_tokens(models.pairs(
+            models.column(tables["traditional"]["attention"], "intelligence"))),
+        "step": set().union(*(top_tokens(models.pairs(c)) for c in neighbours)),
+    })
+
+
+@_question(Question(
+    "q2", "mt-zh-en", "number",
+    _hints("Translator, saliency, traditional sentence: what is the score of the source token "
+           "和 when the model generates 'learning'?",
+           "翻译模型，显著性，繁体句子：生成 “learning” 时，源语言 token “和” 的得分是多少？"),
+    _hints(f"Read your saliency table at row 和, column 'learning'. Any number within "
+           f"±{NUMBER_TOLERANCE} counts.",
+           f"在你的显著性表格里读 “和” 这一行、“learning” 这一列。与正确值相差不超过 "
+           f"±{NUMBER_TOLERANCE} 都算对。"),
+    {"simplified": _TRADITIONAL, "attention": _ATTENTION_FOR_SALIENCY,
+     "transposed": _TRANSPOSED, "step": _STEP}))
+def _q2() -> Judge:
+    tables = models.translator_tables()
+    saliency = tables["traditional"]["saliency"]
+    row, col = models.row_index(saliency, "和"), models.column_index(saliency, "learning")
+    return number_judge(saliency.iat[row, col], tolerance=NUMBER_TOLERANCE, mistakes={
+        "simplified": models.cell(tables["simplified"]["saliency"], "和", "learning"),
+        "attention": models.cell(tables["traditional"]["attention"], "和", "learning"),
+        "transposed": (saliency.iat[col, row] if col < saliency.shape[0]
+                       and row < saliency.shape[1] else None),
+        "step": [saliency.iat[row, c] for c in (col - 1, col + 1) if 0 <= c < saliency.shape[1]],
+    })
+
+
+@_question(Question(
+    "q3", "mt-zh-en", "number",
+    _hints("Translator, traditional sentence, the source token 我 when the model generates "
+           "'I': what is its attention weight minus its saliency score?",
+           "翻译模型，繁体句子，生成 “I” 时的源语言 token “我”：它的注意力权重减去显著性得分，"
+           "等于多少？"),
+    _hints("Attribute TRADITIONAL twice, with saliency and with method=\"attention\", read "
+           "the same cell (row 我, column 'I') in both tables and subtract: "
+           "attention − saliency.",
+           "对 TRADITIONAL 归因两次：显著性一次，method=\"attention\" 一次。在两张表里读同一格"
+           "（“我” 行、“I” 列），再相减：注意力 − 显著性。"),
+    {"sign": _hints("The sign is the other way round: attention minus saliency, not saliency "
+                    "minus attention.",
+                    "正负号反了：是注意力减显著性，不是显著性减注意力。"),
+     "attention": _hints("That is the attention weight alone: subtract the saliency score.",
+                         "这只是注意力权重：还要减去显著性得分。"),
+     "saliency": _hints("That is the saliency score alone: take the attention weight minus it.",
+                        "这只是显著性得分：要用注意力权重减去它。"),
+     "simplified": _TRADITIONAL}))
+def _q3() -> Judge:
+    tables = models.translator_tables()
+    attention, saliency = (models.cell(tables["traditional"][m], "我", "I")
+                           for m in ("attention", "saliency"))
+    simplified = [models.cell(tables["simplified"][m], "我", "I")
+                  for m in ("attention", "saliency")]
+    return number_judge(attention - saliency, tolerance=NUMBER_TOLERANCE, mistakes={
+        "sign": saliency - attention, "attention": attention, "saliency": saliency,
+        "simplified": simplified[0] - simplified[1]})
+
+
+@_question(Question(
+    "q4", "mt-zh-en", "rank",
+    _hints("Translator, attention, traditional sentence: when the model generates 'machine', "
+           "what is the rank of the source token 和 (1 = the most weight)?",
+           "翻译模型，注意力，繁体句子：生成 “machine” 时，源语言 token “和” 排第几"
+           "（权重最大的排第 1）？"),
+    _hints("Rank the column 'machine' of your attention table from the largest weight down, "
+           "starting at 1: rank(ascending=False, method=\"min\"), and read the row 和.",
+           "把注意力表格的 “machine” 列从大到小排名，从 1 数起："
+           "rank(ascending=False, method=\"min\")，再读 “和” 这一行。"),
+    {"saliency": _SALIENCY_FOR_ATTENTION,
+     "zero_based": _hints("Ranks here start at 1 for the largest weight, not at 0.",
+                          "这里的排名从 1 开始（权重最大的是第 1），不是从 0 开始。"),
+     "simplified": _TRADITIONAL}))
+def _q4() -> Judge:
+    tables = models.translator_tables()
+
+    def rank(spelling: str, method: str) -> int:
+        return rank_of(models.pairs(models.column(tables[spelling][method], "machine")), "和")
+
+    right = rank("traditional", "attention")
+    return number_judge(right, tolerance=0.0, mistakes={
+        "saliency": rank("traditional", "saliency"), "zero_based": right - 1,
+        "simplified": rank("simplified", "attention")})
+
+
+# --------------------------------------------------------------------------- Task 1b
+
+
+@_question(Question(
+    "q5", "lm-gpt2", "number",
+    _hints("HW7's example, sentence completion (GPT-2 XL), saliency: 'The first president of "
+           "America is' forced to go on with ' George Washington'. When the model generates "
+           "'Washington', what is the score of 'America'?",
+           "HW7 的例题，句子补全（GPT-2 XL），显著性：“The first president of America is” "
+           "强制接上 “ George Washington”。生成 “Washington” 时，“America” 的得分是多少？"),
+    _hints("Attribute PROMPT and PROMPT + CONTINUATION (forced decoding) with saliency and "
+           f"read row 'America', column 'Washington'. Any number within ±{NUMBER_TOLERANCE} "
+           "counts.",
+           "用显著性归因 PROMPT 和 PROMPT + CONTINUATION（强制解码），读 “America” 行、"
+           f"“Washington” 列。与正确值相差不超过 ±{NUMBER_TOLERANCE} 都算对。"),
+    {"attention": _ATTENTION_FOR_SALIENCY, "step": _hints(
+        "That is the score at 'George', the first generated token: the question asks about "
+        "'Washington', the second.",
+        "这是第一个生成 token “George” 那一步的分数：题目问的是第二个，“Washington”。")}))
+def _q5() -> Judge:
+    tables = models.completion_tables()
+    return number_judge(models.cell(tables["saliency"], "America", "Washington"),
+                        tolerance=NUMBER_TOLERANCE, mistakes={
+                            "attention": models.cell(tables["attention"], "America",
+                                                     "Washington"),
+                            "step": models.cell(tables["saliency"], "America", "George")})
+
+
+@_question(Question(
+    "q6", "lm-gpt2", "token",
+    _hints("Sentence completion (GPT-2 XL), attention, the same forced continuation: which "
+           "prompt token gets the most weight when the model generates 'George'?",
+           "句子补全（GPT-2 XL），注意力，同样的强制续写：生成 “George” 时，提示词里哪个 token "
+           "得到的权重最大？"),
+    _hints("Attribute with method=\"attention\" and take idxmax of the column 'George'. "
+           "Decoder-only models often pour attention onto the first token whatever it says: "
+           "do not assume the answer is a content word.",
+           "用 method=\"attention\" 归因，取 “George” 列的 idxmax。只有解码器的模型常把注意力"
+           "倒在第一个 token 上，不管它是什么词：别想当然地以为答案是实词。"),
+    {"saliency": _SALIENCY_FOR_ATTENTION, "step": _hints(
+        "That is the answer at 'Washington': the question asks about 'George'.",
+        "这是 “Washington” 那一步的答案：题目问的是 “George”。")}))
+def _q6() -> Judge:
+    tables = models.completion_tables()
+    return token_judge(models.pairs(models.column(tables["attention"], "George")), {
+        "saliency": top_tokens(models.pairs(models.column(tables["saliency"], "George"))),
+        "step": top_tokens(models.pairs(models.column(tables["attention"], "Washington")))})
+
+
+# --------------------------------------------------------------------------- Task 1c
+
+BERTVIZ_LAYER, BERTVIZ_HEAD = 0, 2  # counted from 0, as BertViz's menus and colours are
+
+
+@_question(Question(
+    "q7", "bertviz", "token",
+    _hints(f"BertViz: in layer {BERTVIZ_LAYER}, head {BERTVIZ_HEAD} (both counted from 0), "
+           f"which token does 'sat' attend to most in {models.BERTVIZ_TEXT!r}?",
+           f"BertViz：在第 {BERTVIZ_LAYER} 层、第 {BERTVIZ_HEAD} 个头（都从 0 数起），"
+           f"{models.BERTVIZ_TEXT!r} 中的 “sat” 最关注哪个 token？"),
+    _hints("Take attentions[layer][0, head]: its row of 'sat' (the token that attends) "
+           "holds the weights 'sat' gives; [CLS] and [SEP] are candidates too.",
+           "取 attentions[layer][0, head]：“sat” 那一行（发出注意力的一方）就是它分给各 token "
+           "的权重；[CLS] 和 [SEP] 也算候选。"),
+    {"transposed": _hints("That is the token that attends most to 'sat' (its column); the "
+                          "question asks where 'sat' itself looks (its row).",
+                          "这是最关注 “sat” 的 token（“sat” 那一列）；题目问的是 “sat” 自己看"
+                          "向哪里（它那一行）。"),
+     "from_one": _hints("Layers and heads are counted from 0, as BertViz counts them: "
+                        "attentions[0] is layer 0.",
+                        "层和头都从 0 数起，和 BertViz 一样：attentions[0] 就是第 0 层。")}))
+def _q7() -> Judge:
+    tokens, weights = models.bertviz_attention()
+    query = [t.casefold() for t in tokens].index("sat")
+    head = weights[BERTVIZ_LAYER, BERTVIZ_HEAD]
+    mistakes = {"transposed": top_tokens(zip(tokens, head[:, query].tolist(), strict=True))}
+    if BERTVIZ_HEAD >= 1:  # the learner counted heads from 1
+        before = weights[BERTVIZ_LAYER, BERTVIZ_HEAD - 1, query]
+        mistakes["from_one"] = top_tokens(zip(tokens, before.tolist(), strict=True))
+    return token_judge(zip(tokens, head[query].tolist(), strict=True), mistakes)
+
+
+# --------------------------------------------------------------------------- Task 1d
+
+
+@_question(Question(
+    "q8", "sst2", "number",
+    _hints(f"Classification explainer on {models.SST2_TEXT!r}: what is the attribution of "
+           "'like' towards the class NEGATIVE?",
+           f"分类解释器，输入 {models.SST2_TEXT!r}：“like” 对 NEGATIVE 类的归因是多少？"),
+    _hints("Call the explainer with class_name=\"NEGATIVE\" and read the score of 'like' in "
+           f"its word_attributions. Any number within ±{NUMBER_TOLERANCE} counts.",
+           "调用解释器时传 class_name=\"NEGATIVE\"，在 word_attributions 里读 “like” 的分数。"
+           f"与正确值相差不超过 ±{NUMBER_TOLERANCE} 都算对。"),
+    {"other_class": _hints("That is the attribution towards POSITIVE, the class the lesson "
+                           "shows; pass class_name=\"NEGATIVE\".",
+                           "这是对 POSITIVE 类的归因，也就是课上演示的那一类；"
+                           "请传 class_name=\"NEGATIVE\"。")}))
+def _q8() -> Judge:
+    by_class = models.sst2_attributions()
+
+    def like(name: str) -> float:
+        return next(s for t, s in by_class[name] if t.casefold() == "like")
+
+    return number_judge(like("NEGATIVE"), tolerance=NUMBER_TOLERANCE,
+                        mistakes={"other_class": like("POSITIVE")})
