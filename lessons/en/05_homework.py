@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -17,14 +17,14 @@
 # # Homework: measure what the models attend to, with your own code
 #
 # This homework follows HW7 of NTU's *Introduction to Generative AI* ("Understanding what
-# AI is thinking"), with its own inputs: the sentence in traditional characters and
-# GPT-2 XL. It has two tasks:
+# AI is thinking"), with its inputs: the sentence in traditional characters, and GPT-2 XL
+# in 8 bits where a GPU allows it. It has two tasks:
 #
 # - **Task 1, token importance.** Eight questions on the translator (lesson 01), the
 #   sentence-completion model (lesson 02), a BERT encoder in BertViz (lesson 04) and a
 #   classification explainer (lesson 03).
-# - **Task 2, a chat model explains itself.** A chat model labels a movie review and says
-#   which words mattered; you measure whether its own answer depends on those words.
+# - **Task 2, a chat model explains itself.** Ask a chat model which words of a movie
+#   review matter, and compare its answer with a real attribution method.
 #
 # Each section shows a tool on one input, and the questions ask about another input,
 # method or step: you write the call and read the number yourself. Every question has an
@@ -173,12 +173,15 @@ if torch.cuda.is_available():
     torch.cuda.empty_cache()
 
 # %% [markdown]
-# ## Task 1b: sentence completion with GPT-2 XL
+# ## Task 1b: sentence completion with GPT-2
 #
 # HW7 used GPT-2 XL, 1.5 billion parameters, loaded in 8 bits (lesson 02).
-# `explainlab.homework.completion_model` loads it that way where there is a CUDA GPU and
-# bitsandbytes, and in full precision otherwise (about 6.5 GB of memory); on the offline
-# profile, the GPT-2 twin stands in. The line it prints says which model you got and how.
+# `explainlab.homework.completion_model` does the same where there is a CUDA GPU and the
+# bitsandbytes package (on Colab: `pip install bitsandbytes`). Elsewhere it loads the small
+# GPT-2 in full precision: GPT-2 XL in 32-bit floats, with the gradients an attribution
+# needs, takes more memory than a free notebook has. On the offline profile, the GPT-2 twin
+# stands in. The line it prints says which model you got and how; `check` judges your
+# answers on the same one.
 #
 # To explain a continuation we choose, we give Inseq the whole text, prompt and
 # continuation: it then attributes exactly these tokens (*forced decoding*) instead of

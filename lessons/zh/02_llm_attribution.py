@@ -314,7 +314,7 @@ def contrastive(prompt, answer, alternative, **kwargs):
 
 
 # %% [markdown]
-# 步分数里同时要两个概率和它们的差：差为正，说明模型更偏向 Paris。
+# 步骤分数里同时要两个概率和它们的差：差为正，说明模型更偏向 Paris。
 
 # %% tags=["check-contrast"]
 prompt = "The capital of France is"

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -14,18 +14,20 @@
 # ---
 
 # %% [markdown]
-# # 作业：从模型里读出重要性分数
+# # 作业：亲手写代码，量一量模型在关注什么
 #
-# 这份作业参照台大《生成式 AI 导论 2024》的 HW7（“了解 AI 在想什么”），分两部分：
+# 这份作业参照台大《生成式 AI 导论》的 HW7（“了解 AI 在想什么”），沿用它的输入：
+# 繁体字写的句子，以及在 GPU 条件允许时以 8 比特加载的 GPT-2 XL。作业分两部分：
 #
-# - **任务一：token 重要性。** 八道题，考的是前几课的热力图和表格：翻译模型（第 01 课）和
-#   句子补全模型（第 02 课）上的显著性（saliency）与注意力（attention），BertViz
-#   一题（第 04 课），分类解释器一题（第 03 课）。
+# - **任务一：token 重要性。** 八道题，涉及翻译模型（第 01 课）、句子补全模型（第 02 课）、
+#   BertViz 里的 BERT 编码器（第 04 课）和分类解释器（第 03 课）。
 # - **任务二：让聊天模型解释自己。** 请聊天模型指出一条影评里哪些词重要，
 #   再拿真正的归因方法来对照。
 #
-# 每道题都有一个作答单元格。把 `None` 换成你的答案，运行这个单元格，
-# `explainlab.homework.check` 会马上告诉你对不对，答错时给出提示。
+# 每一节先在一个输入上演示一个工具，题目问的却是另一个输入、另一种方法或另一步：
+# 调用要你自己写，数值也要你自己读。每道题都有一个作答单元格。在里面写好代码，
+# 把 `None` 换成你的答案，然后运行：`explainlab.homework.check` 会马上告诉你对不对，
+# 答错时给出提示。
 
 # %%
 import importlib.util
@@ -41,19 +43,22 @@ import explainlab
 session = explainlab.setup()
 
 # %% [markdown]
-# 上面这一行写明了本页输出来自哪个配置（profile）：`hub` 是真实模型，`offline`
-# 是课程自己训练的小号“替身”模型。正确答案取决于模型，换了配置答案也会变。
+# 上面这一行写明了本页输出来自哪个配置：`hub` 是真实模型，`offline`
+# 是课程为它们准备的小型离线替身模型。正确答案取决于模型，换了配置答案也会变。
 # 所以这份笔记本里没有写任何答案：第一次检查某道题时，`check`
 # 会用当前配置给你的同一个模型，自己算出标准答案。
 #
 # `check` 的比较规则：
 #
-# - **token** 按热力图上显示的样子比较，不区分大小写，忽略首尾空格和 `▁`、`Ġ`
+# - **token** 按清理后的表格里显示的样子比较，不区分大小写，忽略首尾空格和 `▁`、`Ġ`
 #   这类记号；如果最高分有两个 token 并列，答哪个都算对；
-# - **数字** 与标准答案相差不超过 0.01 就算对（热力图显示三位小数）。
+# - **数字** 与标准答案相差不超过 0.005 就算对；
+# - **名次**（得分最高的记为 1）必须完全一致。
 #
 # `check` 会同时用英文和中文给出结论；想只看中文，在调用时加上 `lang="zh"`。
-# 字典 `results` 记下每道题的结果，最后汇总。
+# 字典 `results` 记下你每道题的结论，供最后汇总。老师可能会给你交上来的笔记本评分：
+# 评分程序会在新的内核里从头重新运行它，并自己判定每个作答单元格里的 `answer`，
+# 所以每个作答单元格里的代码都要能单独运行。
 
 # %%
 import gc
@@ -67,13 +72,13 @@ results = {}
 # %% [markdown]
 # ## 任务一（a）：翻译模型
 #
-# 我们用 `mt-zh-en` 模型翻译第 01 课的句子，并用**显著性**为译文做归因：
-# 对每个生成的 token，求它的概率对每个源语言 token 嵌入向量的梯度，
-# 每个 token 压成一个数，再把每一列归一化，使其和为 1。
-# 步骤分数（step score）`probability` 会在最下面加一行，给出模型对每个生成 token 的把握。
+# 我们用**显著性**加载 `mt-zh-en` 模型（对每个生成的 token，求它的概率对每个源语言 token
+# 嵌入的梯度，每个 token 压成一个数，再把每一列归一化，使其和为 1），
+# 然后为第 01 课的简体句子做归因。步骤分数 `probability` 会加上模型对每个生成 token 的把握。
 
 # %% tags=["check-translation"]
 SENTENCE = "我喜欢机器学习和人工智能。"
+TRADITIONAL = "我喜歡機器學習和人工智慧。"  # HW7 用的句子：留给你来归因
 
 mt_model = inseq.load_model(explainlab.resolve("mt-zh-en"), "saliency", device=session.device,
                             model_kwargs={"attn_implementation": "eager"})
@@ -88,152 +93,140 @@ print(mt_saliency.info["generated_texts"][0])
 mt_saliency.show()
 
 # %% [markdown]
-# 同样的分数排成表格，更方便读出准确的数值。`scores_table` 对这份作业里的两类模型都适用：
-# 翻译模型的行是源语言 token；只有解码器的模型（任务一 b）的行是整个序列的所有 token，
-# 某个 token 出现之前生成的那些列里，它没有分数（NaN）。
+# 热力图是给眼睛看的；要准确读出数值，就用 `explainlab.homework.scores_table`
+# 把输出变成表格：每个源语言 token 一行，每个生成的 token 一列。对仅解码器模型（任务一（b）），
+# 行是序列中的所有 token；某个 token 出现之前生成的那些列里，它没有分数（NaN）。
+# 下面以 `machine` 这一列为例，演示读表格的三种方式：
 
-# %%
-def scores_table(output):
-    # 一个序列聚合后的分数：每个 token 一行，每个生成的 token 一列。
-    scores = output.sequence_attributions[0].aggregate()
-    generated = [t.token for t in scores.target[scores.attr_pos_start:scores.attr_pos_end]]
-    if scores.source_attributions is not None:  # 编码器-解码器：源语言 × 生成
-        rows, values = [t.token for t in scores.source], scores.source_attributions
-    else:  # 只有解码器：所有 token × 生成
-        rows, values = [t.token for t in scores.target], scores.target_attributions
-    return pd.DataFrame(values.float().cpu().numpy(), index=rows, columns=generated)
-
-
-mt_saliency_table = scores_table(mt_saliency)
-mt_saliency_table.round(3)
+# %% tags=["reading-tables"]
+mt_table = explainlab.homework.scores_table(mt_saliency)
+print("one cell, row 我 and column machine:", round(float(mt_table.loc["我", "machine"]), 3))
+print("the row with the highest score in the column:", mt_table["machine"].idxmax())
+print("ranks in the column, 1 = highest:",
+      mt_table["machine"].rank(ascending=False, method="min").astype(int).to_dict())
 
 # %% [markdown]
+# 要用**注意力**，就给 `attribute` 传入 `method="attention"`：得到的是每一步解码器交叉注意力的权重，
+# 对所有层、所有头取平均，来自在完整译文上的一次前向计算（所以这个方法不提供步骤分数，见第 01 课）。
+#
 # ### 第 1 题
 #
-# 用显著性时，模型生成 `machine` 那一步，哪个**源语言 token** 得分最高？
-# 用字符串写出这个 token。
+# HW7 问的是繁体字写的句子 `TRADITIONAL`。用显著性为它做归因。
+# 模型生成 `intelligence` 那一步，哪个**源语言 token** 得分最高？用字符串写出这个 token。
 
-# %% tags=["check-q1"]
+# %% tags=["answer-q1"]
+# 你的代码：为 TRADITIONAL 做归因，清理结果，做成表格，读出那一列。
 answer = None  # 一个源语言 token，字符串
 results["q1"] = explainlab.homework.check("q1", answer)
 
 # %% [markdown]
 # ### 第 2 题
 #
-# 用显著性时，模型生成 `learning` 那一步，源语言 token `学习` 的得分是多少？用数字作答。
+# 仍然用显著性处理 `TRADITIONAL`：模型生成 `learning` 那一步，源语言 token `和`
+# 的得分是多少？用数字作答。
 
-# %% tags=["check-q2"]
+# %% tags=["answer-q2"]
+# 你的代码。
 answer = None  # 一个数字
 results["q2"] = explainlab.homework.check("q2", answer)
 
 # %% [markdown]
-# 再来看**注意力**：每一步解码器交叉注意力的权重，对所有层、所有头取平均。
-# Inseq 在完整译文上只做一次前向计算就得到它们，所以这个方法不提供步骤分数（见第 01 课）。
-
-# %%
-mt_attention = mt_model.attribute(SENTENCE, method="attention", show_progress=False)
-mt_attention = explainlab.clean_attribution(mt_attention, tokenizer=mt_model.tokenizer)
-mt_attention.show()
-mt_attention_table = scores_table(mt_attention)
-mt_attention_table.round(3)
-
-# %% [markdown]
 # ### 第 3 题
 #
-# 用注意力时，模型生成 `machine` 那一步，哪个源语言 token 得到的权重最大？
-# 然后和第 1 题的答案比一比：在这个模型上，两种方法的结论一致吗？
+# 两种方法，一个单元格。在 `TRADITIONAL` 上，模型生成 `I` 那一步：`我` 的注意力权重
+# **减去**它的显著性得分，等于多少？结果为负，说明注意力给它的比显著性给的少。
 
-# %% tags=["check-q3"]
-answer = None  # 一个源语言 token，字符串
+# %% tags=["answer-q3"]
+# 你的代码：用两种方法分别为 TRADITIONAL 做归因。
+answer = None  # 一个数字：注意力 - 显著性
 results["q3"] = explainlab.homework.check("q3", answer)
 
 # %% [markdown]
-# 如果不一致，想想两者各自量的是什么。显著性问的是：源语言嵌入动一下，
-# `machine` 的概率会变多少；注意力说的是解码器从哪里读取信息，
+# ### 第 4 题
+#
+# 用注意力处理 `TRADITIONAL`，模型生成 `machine` 那一步：源语言 token `和`
+# 排**第几名**？权重最大的 token 记为第 1 名。
+
+# %% tags=["answer-q4"]
+# 你的代码。
+answer = None  # 一个整数，1 = 权重最大
+results["q4"] = explainlab.homework.check("q4", answer)
+
+# %% [markdown]
+# 如果你表格里的显著性和注意力不一致，想想两者各自量的是什么。显著性问的是：
+# 源语言嵌入动一下，生成 token 的概率会变多少；注意力说的是解码器从哪里读取信息，
 # 而且很多头习惯把权重停放在 `</s>` 这类不代表任何词的 token 上。翻译模型到此用完。
 
 # %%
-del mt_model, mt_saliency, mt_attention
+del mt_model, mt_saliency
 gc.collect()
 if torch.cuda.is_available():
     torch.cuda.empty_cache()
 
 # %% [markdown]
-# ## 任务一（b）：句子补全
+# ## 任务一（b）：用 GPT-2 补全句子
 #
-# 句子补全模型是 `lm-gpt2` 这个角色（hub 配置下是 GPT-2）。HW7 的例子是：
-# 提示词 “The first president of America is”，接上 “ George Washington”。
-# 我们把整段文字（提示词加续写）交给 Inseq，让它解释的正是这几个词（*强制解码*），
-# 而不是模型自己会生成的内容。步骤分数 `probability` 则告诉你模型觉得每个强制 token
-# 有多可能：如果模型本来就不太会这么写，那解释的就是一句它自己不会说的话。
+# HW7 用的是 GPT-2 XL：15 亿参数，以 8 比特加载（第 02 课）。
+# 在有 CUDA GPU 和 bitsandbytes 包的地方（Colab 上先 `pip install bitsandbytes`），
+# `explainlab.homework.completion_model` 也这样加载。其他情况下，它以全精度加载小号的 GPT-2：
+# GPT-2 XL 用 32 位浮点数，再加上归因需要的梯度，所需内存超出了免费笔记本环境能提供的。
+# 在离线配置下，由 GPT-2 的离线替身模型代替。它打印的那一行写明你拿到的是哪个模型、
+# 怎么加载的；`check` 也在同一个模型上判定你的答案。
+#
+# 要解释一段由我们指定的续写，就把整段文字（提示加续写）交给 Inseq：
+# 它归因的正是这几个 token（*强制解码*），而不是模型自己会生成的内容。
+# 步骤分数 `probability` 告诉你模型觉得每个强制 token 有多可能。下面在另一个提示上演示这个方法：
 
 # %% tags=["check-forced"]
-PROMPT = "The first president of America is"
-CONTINUATION = " George Washington"
+lm, lm_tokenizer, loaded = explainlab.homework.completion_model(device=session.device)
+print(loaded)
+lm_model = inseq.load_model(lm, "saliency", tokenizer=lm_tokenizer)
 
-lm_model = inseq.load_model(explainlab.resolve("lm-gpt2"), "saliency", device=session.device,
-                            model_kwargs={"attn_implementation": "eager"})
-lm_saliency = lm_model.attribute(PROMPT, PROMPT + CONTINUATION, step_scores=["probability"],
-                                 show_progress=False)
-lm_saliency = explainlab.clean_attribution(lm_saliency, tokenizer=lm_model.tokenizer)
-print("probability of each forced token:",
-      lm_saliency.sequence_attributions[0].step_scores["probability"].numpy().round(4))
-
-# %% [markdown]
-# 在只有解码器的模型里，每个 token 都由它之前的**所有** token 来解释：
-# 提示词，以及（对 `Washington` 而言）`George`。所以热力图呈阶梯状。
-
-# %%
-lm_saliency.show()
-lm_saliency_table = scores_table(lm_saliency)
-lm_saliency_table.round(3)
+EXAMPLE_PROMPT = "The capital of France is"
+example = lm_model.attribute(EXAMPLE_PROMPT, EXAMPLE_PROMPT + " Paris", show_progress=False,
+                             step_scores=["probability"])
+example = explainlab.clean_attribution(example, tokenizer=lm_tokenizer)
+print("probability of the forced token:",
+      example.sequence_attributions[0].step_scores["probability"].numpy().round(4))
+example.show()
 
 # %% [markdown]
-# ### 第 4 题
+# 在仅解码器模型里，每个 token 都由它之前的**所有** token 来解释，
+# 所以续写有好几个 token 时，热力图呈阶梯状：第二个生成的 token 也由第一个来解释。
 #
-# 这正是 HW7 的例题：模型生成 `Washington` 时，`America` 的显著性得分是多少？
-
-# %% tags=["check-q4"]
-answer = None  # 一个数字
-results["q4"] = explainlab.homework.check("q4", answer)
-
-# %% [markdown]
 # ### 第 5 题
 #
-# 用显著性时，模型生成 `George` 那一步，提示词中哪个 token 得分最高？
+# 这正是 HW7 的例题。用显著性为提示 “The first president of America is” 做归因，
+# 强制它接上 “ George Washington”（即下面的 `PROMPT` 和 `CONTINUATION`）。
+# 模型生成 `Washington` 时，`America` 的得分是多少？
 
-# %% tags=["check-q5"]
-answer = None  # 提示词中的一个 token，字符串
+# %% tags=["answer-q5"]
+PROMPT = "The first president of America is"
+CONTINUATION = " George Washington"
+# 你的代码：用 PROMPT 和 PROMPT + CONTINUATION 做归因，清理结果，做成表格。
+answer = None  # 一个数字
 results["q5"] = explainlab.homework.check("q5", answer)
-
-# %% [markdown]
-# 同一个提示词，换成注意力：
-
-# %%
-lm_attention = lm_model.attribute(PROMPT, PROMPT + CONTINUATION, method="attention",
-                                  show_progress=False)
-lm_attention = explainlab.clean_attribution(lm_attention, tokenizer=lm_model.tokenizer)
-lm_attention.show()
-lm_attention_table = scores_table(lm_attention)
-lm_attention_table.round(3)
 
 # %% [markdown]
 # ### 第 6 题
 #
-# 用注意力时，模型生成 `George` 那一步，提示词中哪个 token 得到的权重最大？
+# 同样的强制续写，换成**注意力**：模型生成 `George` 时，提示中哪个 token 得到的权重最大？
 
-# %% tags=["check-q6"]
-answer = None  # 提示词中的一个 token，字符串
+# %% tags=["answer-q6"]
+PROMPT = "The first president of America is"
+CONTINUATION = " George Washington"
+# 你的代码。
+answer = None  # 提示中的一个 token，字符串
 results["q6"] = explainlab.homework.check("q6", answer)
 
 # %% [markdown]
-# 很多只有解码器的模型会把大量注意力投向序列的第一个 token，不管它是什么词。
-# 这叫*注意力汇聚点*（attention sink）：某个头没什么可读时，就把权重放在那里。
+# 很多仅解码器模型会把大量注意力投向序列的第一个 token，不管它写的是什么。
+# 这叫*注意力汇聚*（attention sink）：某个头没什么可读时，就把权重放在那里。
 # 如果你第 6 题的答案正是这样的 token，它反映的是模型内部的“管道”，
 # 而不是哪个词决定了答案。
 
 # %%
-del lm_model, lm_saliency, lm_attention
+del lm_model, lm, example
 gc.collect()
 if torch.cuda.is_available():
     torch.cuda.empty_cache()
@@ -243,6 +236,7 @@ if torch.cuda.is_available():
 #
 # 第 04 课画过一个 BERT 编码器在 “The cat sat on the mat” 上的注意力。
 # 我们用 eager 注意力重新加载它（在 SDPA 下 BERT 不返回注意力权重），再画出 head view。
+# 用下拉菜单选层，双击某个彩色方块就只显示那一个头；层和头都从 0 开始编号。
 
 # %%
 from bertviz import head_view
@@ -257,27 +251,25 @@ with torch.no_grad():
 tokens = bert_tokenizer.convert_ids_to_tokens(inputs["input_ids"][0])
 print(f"{len(attentions)} layers, {attentions[0].shape[1]} heads, tokens: {tokens}")
 
-# %% [markdown]
-# 在 head view 里，用下拉菜单选层，双击某个彩色方块就只显示那一个头。层和头都从 0 开始数。
-
 # %% tags=["check-head-view"]
 head_view(attentions, tokens, html_action="return")
 
 # %% [markdown]
-# 同一个头写成矩阵：每一行是发出注意力的 token，每一列是被关注的 token；每行之和为 1。
+# `attentions[layer]` 存放一层，维度依次是
+# `[batch, head, token that attends, token attended to]`（批次、头、发出注意力的 token、
+# 被关注的 token）。写成表格，第 0 层的 0 号头：每一行是发出注意力的 token，
+# 每一列是它关注的 token；每行之和为 1。
 
-# %%
-LAYER, HEAD = 0, 2
-head_table = pd.DataFrame(attentions[LAYER][0, HEAD].float().cpu().numpy(),
-                          index=tokens, columns=tokens)
-head_table.round(3)
+# %% tags=["head-table"]
+pd.DataFrame(attentions[0][0, 0].float().cpu().numpy(), index=tokens, columns=tokens).round(3)
 
 # %% [markdown]
 # ### 第 7 题
 #
-# 在第 0 层第 2 个头里，`sat` 最关注哪个 token？
+# 在第 0 层的 2 号头里，`sat` 最关注哪个 token？
 
-# %% tags=["check-q7"]
+# %% tags=["answer-q7"]
+# 你的代码（或者用 head view：选第 0 层，双击 2 号头，把鼠标停在 "sat" 上）。
 answer = None  # 一个 token，字符串
 results["q7"] = explainlab.homework.check("q7", answer)
 
@@ -295,11 +287,11 @@ if torch.cuda.is_available():
 # %% [markdown]
 # ## 任务一（d）：分类解释器
 #
-# `sst2` 模型把一段文字判为 NEGATIVE 或 POSITIVE。课程包里的
+# `sst2` 模型把一段文字判为 NEGATIVE 或 POSITIVE。课程软件包里的
 # `SequenceClassificationExplainer`（第 03 课）用积分梯度把模型的输出归因到输入 token 上。
 # 和显著性不同，这些归因有**正负号**：正分把结果推向我们所问的类别，负分则推离它。
 
-# %%
+# %% tags=["explainer-positive"]
 from transformers import AutoModelForSequenceClassification
 
 sst2_path = explainlab.resolve("sst2")
@@ -309,17 +301,18 @@ explainer = explainlab.explain.SequenceClassificationExplainer(sst2, sst2_tokeni
 
 word_attributions = explainer("I love you, I like you", class_name="POSITIVE")
 print("predicted:", explainer.predicted_class_name)
-attributions = pd.Series([score for _, score in word_attributions],
-                         index=[token for token, _ in word_attributions])
-attributions.round(3).to_frame("attribution towards POSITIVE")
+print("the explainer's classes:", list(sst2.config.id2label.values()))
+print("strongest word towards POSITIVE:",
+      max(word_attributions[1:-1], key=lambda pair: pair[1])[0])
 
 # %% [markdown]
 # ### 第 8 题
 #
-# 朝 POSITIVE 方向，哪个词的归因最高？特殊 token `[CLS]` 和 `[SEP]` 不算。
+# 本课还没展示过的一列：朝 **NEGATIVE** 方向，`like` 的归因是多少？
 
-# %% tags=["check-q8"]
-answer = None  # 一个词，字符串
+# %% tags=["answer-q8"]
+# 你的代码。
+answer = None  # 一个数字
 results["q8"] = explainlab.homework.check("q8", answer)
 
 # %% [markdown]

@@ -40,23 +40,26 @@ def free_memory() -> None:
 
 
 def completion_model(*, device: str | None = None) -> tuple[Any, Any, str]:
-    """HW7's sentence-completion model: GPT-2 XL (role ``lm-gpt2``, variant ``xl``).
+    """HW7's sentence-completion model: GPT-2 XL in 8 bits where it can be, else GPT-2.
 
-    In 8 bits with bitsandbytes where there is a CUDA device and the package, otherwise in
-    full precision; eager attention, so that Inseq can read its attention weights. Offline,
-    the twin stands in (one twin for both GPT-2 sizes). Introduced in lesson 05_homework.
+    GPT-2 XL (role ``lm-gpt2``, variant ``xl``) in 8 bits with bitsandbytes where there is a
+    CUDA device and the package, as HW7 ran it; elsewhere the small GPT-2 in full precision
+    (GPT-2 XL in 32-bit floats needs more memory than a free notebook has, once its
+    gradients are counted). Eager attention, so that Inseq can read the attention weights.
+    Offline, the twin stands in for both. Introduced in lesson 05_homework.
 
     Returns:
-        (model, tokenizer, a line saying what was loaded and how).
+        (model, tokenizer, a line saying which model was loaded and how).
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from ..models import describe, resolve
 
     device = device or _device()
-    path = resolve("lm-gpt2", variant="xl")
+    variant = completion_variant(device)
+    eight_bit = variant == "xl"
+    path = resolve("lm-gpt2", variant=variant)
     options: dict[str, Any] = {"attn_implementation": "eager"}
-    eight_bit = device.startswith("cuda") and importlib.util.find_spec("bitsandbytes")
     if eight_bit:
         from transformers import BitsAndBytesConfig
 
@@ -65,9 +68,15 @@ def completion_model(*, device: str | None = None) -> tuple[Any, Any, str]:
     model = AutoModelForCausalLM.from_pretrained(path, **options)
     if not eight_bit:
         model = model.to(device)
-    how = "8-bit (bitsandbytes)" if eight_bit else "full precision"
+    how = ("in 8 bits (bitsandbytes)" if eight_bit else
+           "in full precision (GPT-2 XL in 8 bits needs a CUDA GPU and bitsandbytes)")
     return model.eval(), AutoTokenizer.from_pretrained(path), (
-        f"{describe('lm-gpt2', variant='xl')}, {how}, on {device}")
+        f"{describe('lm-gpt2', variant=variant)}, {how}, on {device}")
+
+
+def completion_variant(device: str) -> str | None:
+    """``"xl"`` where ``completion_model`` loads GPT-2 XL in 8 bits on ``device``, else None."""
+    return "xl" if device.startswith("cuda") and importlib.util.find_spec("bitsandbytes") else None
 
 
 def scores_table(output) -> Any:
@@ -130,15 +139,17 @@ def _translator_tables(path: str) -> dict[str, dict[str, Any]]:
 
 
 def completion_tables() -> dict[str, Any]:
-    """Saliency and attention tables of the prompt forced to go on with ``LM_CONTINUATION``."""
+    """Saliency and attention tables of the prompt forced to go on with ``LM_CONTINUATION``,
+    on the model ``completion_model`` loads here."""
     from ..models import resolve
 
-    return _completion_tables(resolve("lm-gpt2", variant="xl"))
+    device = _device()
+    return _completion_tables(resolve("lm-gpt2", variant=completion_variant(device)), device)
 
 
 @cache
-def _completion_tables(path: str) -> dict[str, Any]:
-    model, tokenizer, _ = completion_model()
+def _completion_tables(path: str, device: str) -> dict[str, Any]:
+    model, tokenizer, _ = completion_model(device=device)
     try:
         return _tables(model, tokenizer, LM_PROMPT, LM_PROMPT + LM_CONTINUATION)
     finally:
@@ -221,3 +232,4 @@ def cell(table, row: str, name: str) -> float:
 def pairs(values) -> tuple[tuple[str, float], ...]:
     """(token, score) of a column, NaN cells (tokens not there yet) left out."""
     return tuple((str(t), float(v)) for t, v in values.items() if v == v)
+

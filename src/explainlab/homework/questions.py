@@ -225,10 +225,10 @@ def _q4() -> Judge:
 
 @_question(Question(
     "q5", "lm-gpt2", "number",
-    _hints("HW7's example, sentence completion (GPT-2 XL), saliency: 'The first president of "
+    _hints("HW7's example, sentence completion (GPT-2), saliency: 'The first president of "
            "America is' forced to go on with ' George Washington'. When the model generates "
            "'Washington', what is the score of 'America'?",
-           "HW7 的例题，句子补全（GPT-2 XL），显著性：“The first president of America is” "
+           "HW7 的例题，句子补全（GPT-2），显著性：“The first president of America is” "
            "强制接上 “ George Washington”。生成 “Washington” 时，“America” 的得分是多少？"),
     _hints("Attribute PROMPT and PROMPT + CONTINUATION (forced decoding) with saliency and "
            f"read row 'America', column 'Washington'. Any number within ±{NUMBER_TOLERANCE} "
@@ -250,9 +250,9 @@ def _q5() -> Judge:
 
 @_question(Question(
     "q6", "lm-gpt2", "token",
-    _hints("Sentence completion (GPT-2 XL), attention, the same forced continuation: which "
+    _hints("Sentence completion (GPT-2), attention, the same forced continuation: which "
            "prompt token gets the most weight when the model generates 'George'?",
-           "句子补全（GPT-2 XL），注意力，同样的强制续写：生成 “George” 时，提示词里哪个 token "
+           "句子补全（GPT-2），注意力，同样的强制续写：生成 “George” 时，提示词里哪个 token "
            "得到的权重最大？"),
     _hints("Attribute with method=\"attention\" and take idxmax of the column 'George'. "
            "Decoder-only models often pour attention onto the first token whatever it says: "
@@ -278,7 +278,7 @@ BERTVIZ_LAYER, BERTVIZ_HEAD = 0, 2  # counted from 0, as BertViz's menus and col
     "q7", "bertviz", "token",
     _hints(f"BertViz: in layer {BERTVIZ_LAYER}, head {BERTVIZ_HEAD} (both counted from 0), "
            f"which token does 'sat' attend to most in {models.BERTVIZ_TEXT!r}?",
-           f"BertViz：在第 {BERTVIZ_LAYER} 层、第 {BERTVIZ_HEAD} 个头（都从 0 数起），"
+           f"BertViz：第 {BERTVIZ_LAYER} 层的 {BERTVIZ_HEAD} 号头（层和头都从 0 数起）里，"
            f"{models.BERTVIZ_TEXT!r} 中的 “sat” 最关注哪个 token？"),
     _hints("Take attentions[layer][0, head]: its row of 'sat' (the token that attends) "
            "holds the weights 'sat' gives; [CLS] and [SEP] are candidates too.",
@@ -326,3 +326,4 @@ def _q8() -> Judge:
 
     return number_judge(like("NEGATIVE"), tolerance=NUMBER_TOLERANCE,
                         mistakes={"other_class": like("POSITIVE")})
+

@@ -38,9 +38,11 @@ def test_the_document_takes_the_worst_cpu_run_and_the_gpu_peak():
     assert requirements.short("en", "02_llm_attribution", doc) == "-"
 
 
-def test_lesson_02_needs_a_gpu_only_for_gpt2_xl():
-    source = (requirements.PATH.parent / "en" / "02_llm_attribution.py").read_text()
+@pytest.mark.parametrize("slug", ["02_llm_attribution", "05_homework"])
+def test_lessons_02_and_05_need_a_gpu_only_for_gpt2_xl(slug):
+    source = (requirements.PATH.parent / "en" / f"{slug}.py").read_text()
     assert requirements.gpu_only_roles(source) == ["lm-gpt2-xl"]
+    assert requirements.gpu_only_roles("resolve('lm-gpt2')") == []
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -37,7 +37,8 @@ Tolerances (``TOLERANCES``; a cell's kind comes from ``CELL_KINDS``, default ``a
     - ``attribution`` (attribution matrices, explainer attributions, attention weights,
       gradient norms, anything else printed as a float): ``atol 1e-3, rtol 1e-2``;
     - ``probability`` (step scores, class probabilities): ``atol 1e-3, rtol 0``;
-    - ``quantized`` (lesson 02's cells that run GPT-2 in 8-bit on a GPU, fp32 on a CPU):
+    - ``quantized`` (lessons 02's and 05's cells that run GPT-2 in 8-bit on a GPU, fp32 on a
+      CPU):
       compared and listed, never counted as a mismatch.
     A float also passes when it is within one unit of its last printed digit (0.574 and
     0.575 printed with ``round(3)`` may come from values 1e-6 apart).
@@ -123,6 +124,7 @@ CELL_KINDS: tuple[tuple[str, str, str], ...] = (
     ("02_*", "check-8bit", "quantized"),
     ("02_*", "gpt2-show", "quantized"),
     ("02_*", "exercise-gpt2", "quantized"),
+    ("05_*", "check-forced", "quantized"),  # the homework's GPT-2: XL in 8 bits on a GPU
     ("01_*", "check-top", "probability"),
     ("02_*", "check-contrast", "probability"),
 )

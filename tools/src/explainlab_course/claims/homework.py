@@ -1,5 +1,6 @@
-"""Claims of lesson 05_homework, on the offline profile: every check cell ran and said "no
-answer yet" (the lesson holds only placeholders), and Task 2 ran on its stated example."""
+"""Claims of lesson 05_homework, on the offline profile: every answer cell holds only its
+placeholder and ran, saying "no answer yet"; the demonstrations print what the prose says;
+Task 2 runs on its stated example."""
 
 from __future__ import annotations
 
@@ -29,41 +30,47 @@ claim(SLUG)(banner_names_the_offline_profile)
 
 
 @claim(SLUG)
-def the_translator_and_the_forced_continuation(nb):
-    """The translator twin prints the lesson's translation; the forced continuation prints two
-    probabilities (George, Washington); the head view is drawn."""
+def the_demonstrations_print_what_the_prose_says(nb):
+    """The translator twin prints the lesson's translation and the three readings of a table;
+    the completion model is the GPT-2 twin in full precision with one forced probability;
+    the head view is drawn."""
     from ..zoo import translation
 
     text = tagged_text(nb, "check-translation")
     expect(text.strip() == translation.LESSON_TRANSLATION,
            f"exactly {translation.LESSON_TRANSLATION!r}", text)
+    text = tagged_text(nb, "reading-tables")
+    expect(re.search(r"^one cell, row 我 and column machine: 0\.\d+$", text, re.MULTILINE)
+           and "the row with the highest score in the column: 机器" in text
+           and "'机器': 1" in text,
+           "a cell value, '机器' as the column's top row and its rank 1", text)
     text = tagged_text(nb, "check-forced")
-    probabilities = re.search(r"probability of each forced token: \[([^\]]*)\]", text)
-    expect(probabilities and len(probabilities.group(1).split()) == 2,
-           "'probability of each forced token: [p1 p2]' with two numbers (George, Washington)",
-           text)
-    expect(has_html(cell_by_tag(nb, "check-head-view")), "an HTML head view", text)
+    expect(text.startswith("lm-gpt2: offline twin of openai-community/gpt2, in full precision")
+           and re.search(r"probability of the forced token: \[0\.\d+\]", text),
+           "the GPT-2 twin in full precision and one forced probability", text)
+    expect(has_html(cell_by_tag(nb, "check-head-view")), "an HTML head view")
 
 
 def _asks_for_an_answer(qid: str):
-    def check_cell_asks_for_an_answer(nb):
-        cell = cell_by_tag(nb, f"check-{qid}")
-        code = (f'answer = None\nresults["{qid}"] = explainlab.homework.check("{qid}", '
-                "answer)")
-        expect(strip_comments(cell.source) == code,
-               f"the check cell of {qid} to hold only (comments aside):\n{excerpt(code)}\n"
-               "its source", cell.source)
-        text = tagged_text(nb, f"check-{qid}")
+    def answer_cell_asks_for_an_answer(nb):
+        cell = cell_by_tag(nb, f"answer-{qid}")
+        ending = (f'answer = None\nresults["{qid}"] = explainlab.homework.check("{qid}", '
+                  "answer)")
+        expect(strip_comments(cell.source).endswith(ending)
+               and "answer =" not in strip_comments(cell.source)[: -len(ending)],
+               f"the answer cell of {qid} to end with (comments aside):\n{excerpt(ending)}\n"
+               "and set no other answer; its source", cell.source)
+        text = tagged_text(nb, f"answer-{qid}")
         wanted = [f"{qid}: no answer yet. Replace None with your answer and run the cell again.",
                   f"{qid}：还没有作答。把 None 换成你的答案，再运行一次这个单元格。"]
         expect(text.splitlines() == wanted, f"exactly the lines {wanted}", text)
 
-    check_cell_asks_for_an_answer.__name__ = f"check_cell_of_{qid}_asks_for_an_answer"
-    check_cell_asks_for_an_answer.__qualname__ = check_cell_asks_for_an_answer.__name__
-    check_cell_asks_for_an_answer.__doc__ = (
-        f"The check cell of {qid} holds only the placeholder (answer = None) and ran, saying "
-        "in both languages that there is no answer yet.")
-    return check_cell_asks_for_an_answer
+    answer_cell_asks_for_an_answer.__name__ = f"answer_cell_of_{qid}_asks_for_an_answer"
+    answer_cell_asks_for_an_answer.__qualname__ = answer_cell_asks_for_an_answer.__name__
+    answer_cell_asks_for_an_answer.__doc__ = (
+        f"The answer cell of {qid} (tag answer-{qid}) holds only the placeholder "
+        "(answer = None) and ran, saying in both languages that there is no answer yet.")
+    return answer_cell_asks_for_an_answer
 
 
 for _qid in _questions():

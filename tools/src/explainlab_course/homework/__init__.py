@@ -200,6 +200,7 @@ def answer_key(lang: str, *, profile: str, timeout: float = DEFAULT_TIMEOUT) -> 
         HomeworkKeyError: a reference solution failed or was judged wrong on this profile.
     """
     from explainlab.homework import get_question
+    from explainlab.homework._models import completion_variant
     from explainlab.models import describe
     from explainlab.notebook import pick_device
 
@@ -212,10 +213,10 @@ def answer_key(lang: str, *, profile: str, timeout: float = DEFAULT_TIMEOUT) -> 
                 f"The reference solutions do not hold on the {profile} profile: "
                 + ", ".join(f"{qid} ({reason})" for qid, reason in wrong.items())
                 + ("; errors: " + " | ".join(run.errors) if run.errors else ""))
-        roles = dict.fromkeys(get_question(q).role for q in question_ids())
-        models = {role: describe(role, variant="xl" if role == "lm-gpt2" else None)
-                  for role in roles}
         device = pick_device()
+        roles = dict.fromkeys(get_question(q).role for q in question_ids())
+        models = {role: describe(role, variant=completion_variant(device)
+                                 if role == "lm-gpt2" else None) for role in roles}
     questions = []
     for qid in question_ids():
         question = get_question(qid)

@@ -20,11 +20,16 @@ from . import standins
 
 PATH = Path(__file__).resolve().parents[4] / "lessons" / "requirements.json"
 _VARIANT = re.compile(r"""resolve\(\s*["']([\w-]+)["']\s*,\s*variant\s*=\s*["'](\w+)["']""")
+# The package's loaders that take a GPU-only variant where a GPU allows it.
+_GPU_LOADERS = {"explainlab.homework.completion_model(": "lm-gpt2-xl"}
 
 
 def gpu_only_roles(source: str) -> list[str]:
-    """Table rows of the variants a lesson loads only on a GPU (``variant="xl"``)."""
-    return sorted({f"{role}-{variant}" for role, variant in _VARIANT.findall(source)})
+    """Table rows of the variants a lesson loads only on a GPU (``variant="xl"``, or through
+    a package loader that does, such as the homework's ``completion_model``)."""
+    found = {f"{role}-{variant}" for role, variant in _VARIANT.findall(source)}
+    found |= {row for call, row in _GPU_LOADERS.items() if call in source}
+    return sorted(found)
 
 
 def from_reports(reports: Sequence[dict], lessons_dir: Path) -> dict:
