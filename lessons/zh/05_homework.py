@@ -100,7 +100,8 @@ mt_saliency.show()
 
 # %% tags=["reading-tables"]
 mt_table = explainlab.homework.scores_table(mt_saliency)
-print("one cell, row 我 and column machine:", round(float(mt_table.loc["我", "machine"]), 3))
+print("one cell, row 机器 and column machine:",
+      round(float(mt_table.loc["机器", "machine"]), 3))
 print("the row with the highest score in the column:", mt_table["machine"].idxmax())
 print("ranks in the column, 1 = highest:",
       mt_table["machine"].rank(ascending=False, method="min").astype(int).to_dict())

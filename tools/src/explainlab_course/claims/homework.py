@@ -40,7 +40,7 @@ def the_demonstrations_print_what_the_prose_says(nb):
     expect(text.strip() == translation.LESSON_TRANSLATION,
            f"exactly {translation.LESSON_TRANSLATION!r}", text)
     text = tagged_text(nb, "reading-tables")
-    expect(re.search(r"^one cell, row 我 and column machine: 0\.\d+$", text, re.MULTILINE)
+    expect(re.search(r"^one cell, row 机器 and column machine: 0\.\d+$", text, re.MULTILINE)
            and "the row with the highest score in the column: 机器" in text
            and "'机器': 1" in text,
            "a cell value, '机器' as the column's top row and its rank 1", text)
