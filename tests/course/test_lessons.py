@@ -164,8 +164,8 @@ def test_execute_in_a_fresh_kernel_then_from_the_cache(tmp_path, monkeypatch, st
     def no_kernel(*args, **kwargs):
         raise AssertionError("a cached lesson must not be executed again")
 
-    run = lessons._run
-    monkeypatch.setattr(lessons, "_run", no_kernel)
+    run = lessons.run_lesson
+    monkeypatch.setattr(lessons, "run_lesson", no_kernel)
     started = time.perf_counter()
     again = lessons.execute(path, profile="hub")
     assert time.perf_counter() - started < 5
@@ -173,7 +173,7 @@ def test_execute_in_a_fresh_kernel_then_from_the_cache(tmp_path, monkeypatch, st
     assert again.cells[-1].outputs == nb.cells[-1].outputs
     with pytest.raises(AssertionError, match="must not be executed"):  # another profile runs
         lessons.execute(path, profile="offline")
-    monkeypatch.setattr(lessons, "_run", run)
+    monkeypatch.setattr(lessons, "run_lesson", run)
 
     path.write_text(TINY.replace("6 * 7", "6 * 9"), encoding="utf-8")  # a new key: runs again
     edited = lessons.execute(path, profile="hub")
@@ -261,7 +261,7 @@ def test_claims_are_checked_executed_and_cached(tmp_path, monkeypatch, stable_pa
     def no_kernel(*args, **kwargs):
         raise AssertionError("a cached lesson must not be executed again")
 
-    monkeypatch.setattr(lessons, "_run", no_kernel)
+    monkeypatch.setattr(lessons, "run_lesson", no_kernel)
     with pytest.raises(errors.LessonClaimError, match="no_machine_local_paths"):
         lessons.execute(path)  # from the cache: checked again
     nb = lessons.execute(path, check=False)  # for callers that check the claims themselves
