@@ -342,3 +342,44 @@ def test_classification_question_on_the_twin(offline):
         like[name] = scores[tokens.index("like")] / scores.norm()
     assert _reason("q8", float(like["NEGATIVE"])) == "right"
     assert _mistake("q8", float(like["POSITIVE"]), "other_class")
+
+
+@pytest.mark.slow
+def test_task2_questions_on_the_twin(offline):
+    """q9 and q10 from the lesson's public pieces; the Spearman correlation with SciPy."""
+    from scipy.stats import spearmanr
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from explainlab.homework import self_explanation as se
+
+    path = offline("lm")
+    model = AutoModelForCausalLM.from_pretrained(path).eval()
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    before = se.label_probabilities(model, tokenizer, se.REVIEW)
+    label = max(before, key=before.get)
+    _, claimed, source = se.self_report(model, tokenizer, se.REVIEW)
+    measured = se.attribute_answer(model, tokenizer, se.REVIEW)
+    assert (label, source) == ("Negative", "model output")
+
+    def after(ranking, k):
+        deleted = se.delete_words(se.REVIEW, ranking[:k])
+        return se.label_probabilities(model, tokenizer, deleted)[label]
+
+    attributed = se.rank_towards(measured, label)
+    reported = se.rank_towards(claimed, label)
+    drop = before[label] - after(attributed, 2)
+    assert _reason("q9", round(drop, 3)) == "right" and _reason("q9", drop + 0.05) == "wrong"
+    assert _mistake("q9", after(attributed, 2), "after")
+    assert _mistake("q9", before[label] - after(attributed, 3), "k3") or (
+        _reason("q9", before[label] - after(attributed, 3)) == "right")  # the same drop
+    assert _mistake("q9", before[label] - after(reported, 2), "self_report") or (
+        _reason("q9", before[label] - after(reported, 2)) == "right")  # the same words
+
+    named = dict(claimed)
+    words = [word for word, _ in measured if named.get(word) is not None]
+    sizes = spearmanr([abs(named[w]) for w in words], [abs(dict(measured)[w]) for w in words])
+    signed = spearmanr([named[w] for w in words], [dict(measured)[w] for w in words])
+    assert len(words) >= 3
+    assert _reason("q10", float(sizes.statistic)) == "right"
+    assert _mistake("q10", float(signed.statistic), "signed") or (
+        abs(signed.statistic - sizes.statistic) <= homework.NUMBER_TOLERANCE)

@@ -23,8 +23,9 @@
 # - **Task 1, token importance.** Eight questions on the translator (lesson 01), the
 #   sentence-completion model (lesson 02), a BERT encoder in BertViz (lesson 04) and a
 #   classification explainer (lesson 03).
-# - **Task 2, a chat model explains itself.** Ask a chat model which words of a movie
-#   review matter, and compare its answer with a real attribution method.
+# - **Task 2, a chat model explains itself.** A chat model labels a movie review and says
+#   which words mattered; you measure whether its own answer depends on those words. Two
+#   questions.
 #
 # Each section shows a tool on one input, and the questions ask about another input,
 # method or step: you write the call and read the number yourself. Every question has an
@@ -331,112 +332,102 @@ print("strongest word towards POSITIVE:",
 answer = None  # a number
 results["q8"] = explainlab.homework.check("q8", answer)
 
+# %%
+del sst2, explainer
+gc.collect()
+if torch.cuda.is_available():
+    torch.cuda.empty_cache()
+
 # %% [markdown]
 # ## Task 2: can a chat model explain itself?
 #
-# HW7's second task asks a chat model two things about a movie review: (a) is it positive
-# or negative, and why; (b) list `(word, importance)` pairs, importance from −1 (pushes
-# towards negative) to 1 (pushes towards positive). Such a list *looks* like an
-# attribution, but the model only writes what an explanation usually looks like. Is it
-# faithful to how a classifier actually decides? We compare it with the integrated
-# gradients of the `sst2` classifier on the same review.
+# HW7's second task gives a chat model a movie review and asks it two things: is the
+# review positive or negative, and which words mattered, as `(word, importance)` pairs
+# from −1 (towards negative) to 1 (towards positive). Such a list *looks* like an
+# attribution. Is it one? Here we hold the model to its own words, on one model:
+#
+# 1. it labels the review, through its chat template;
+# 2. it lists the words that mattered (its **self-report**);
+# 3. we attribute its **own** answer token to the words of the review;
+# 4. we compare the two rankings;
+# 5. we delete the top words of each from the review and measure how far the probability
+#    of its answer falls (a **deletion test**).
+#
+# The chat model is the `lm` role: Qwen3-0.6B on the `hub` profile (thinking mode off,
+# greedy decoding), its twin offline. The twin's model card says what it can do: it was
+# trained on generated reviews, and its self-report was learned from a word list with
+# importances. It is plausible by construction, not the result of looking inside itself.
+# That is also the honest description of a large chat model's self-report.
 
-# %%
+# %% tags=["task2-load"]
+from transformers import AutoModelForCausalLM
+
+explain_self = explainlab.homework.self_explanation
 REVIEW = "The acting was wonderful, but the plot was boring and the ending was a total mess."
 
-QUESTION_A = (f"Movie review: {REVIEW}\n\nIs this review positive or negative? "
-              "Answer with one word, then explain your answer in one sentence.")
-QUESTION_B = (f"Movie review: {REVIEW}\n\nFor each word of the review that matters for "
-              "its sentiment, give a (word, importance) tuple, where importance is a "
-              "number from -1 (strongly negative) to 1 (strongly positive). "
-              "Answer only with a Python list of tuples.")
+chat_path = explainlab.resolve("lm")
+chat_tokenizer = AutoTokenizer.from_pretrained(chat_path)
+chat_model = AutoModelForCausalLM.from_pretrained(chat_path, dtype=session.dtype,
+                                                  device_map=session.device_map)
+print(explainlab.models.describe("lm"))
 
 # %% [markdown]
-# On the `hub` profile, the `lm` role is Qwen3-0.6B, a real chat model: the next cell asks
-# it both questions (greedy decoding, Qwen3's thinking mode off, see lesson 02). The
-# offline twin of it only knows a few facts and greetings and cannot produce such an
-# explanation, so on that profile the cell says so and uses a hand-written **example**
-# answer instead, to show how the comparison is computed. The printout says which of the
-# two you are looking at.
+# First the label. `classify_question` writes the user's message, `ask` sends it through
+# the model's chat template and decodes greedily. `label_probabilities` gives the
+# probability of each label's first token where the reply starts; the more probable one is
+# the model's answer (greedy decoding writes it), and the deletion test will watch it.
 
-# %%
-EXAMPLE_REPLY = """```python
-[("acting", 0.2), ("wonderful", 0.9), ("but", -0.3), ("plot", -0.1),
- ("boring", -0.8), ("ending", -0.2), ("total", -0.4), ("mess", -0.9)]
-```"""
-
-# %% tags=["task2-ask"]
-if session.profile == "hub":
-    from transformers import AutoModelForCausalLM
-
-    chat_path = explainlab.resolve("lm")
-    chat_tokenizer = AutoTokenizer.from_pretrained(chat_path)
-    chat_model = AutoModelForCausalLM.from_pretrained(
-        chat_path, dtype=session.dtype, device_map=session.device_map)
-
-    def ask(question, max_new_tokens=200):
-        # One chat turn, decoded greedily, without Qwen3's thinking block.
-        prompt = chat_tokenizer.apply_chat_template(
-            [{"role": "user", "content": question}], tokenize=False,
-            add_generation_prompt=True, enable_thinking=False)
-        tokens_in = chat_tokenizer(prompt, return_tensors="pt").to(chat_model.device)
-        with torch.no_grad():
-            output = chat_model.generate(**tokens_in, max_new_tokens=max_new_tokens,
-                                         do_sample=False)
-        return chat_tokenizer.decode(output[0, tokens_in["input_ids"].shape[1]:],
-                                     skip_special_tokens=True)
-
-    print("(a) model output:\n" + ask(QUESTION_A))
-    reply, source = ask(QUESTION_B), "model output"
-    del chat_model
-    gc.collect()
-else:
-    print(f"The {session.profile} twin of the chat model cannot explain a review: it only "
-          "knows a few facts and greetings. Below, a hand-written example answer stands in "
-          "for its reply to question (b).")
-    reply, source = EXAMPLE_REPLY, "example"
-print(f"(b) {source}:\n{reply}")
+# %% tags=["task2-label"]
+reply = explain_self.ask(chat_model, chat_tokenizer, explain_self.classify_question(REVIEW))
+probabilities = explain_self.label_probabilities(chat_model, chat_tokenizer, REVIEW)
+label = max(probabilities, key=probabilities.get)
+print("the model replied:", reply)
+print("its answer:", label, {name: round(p, 4) for name, p in probabilities.items()})
 
 # %% [markdown]
-# Chat models rarely answer in exactly the format asked: code fences, quotes of every
-# kind, a sentence before the list, Chinese punctuation, a pair without a number.
-# `parse_word_scores` copes with all of these; a pair without a number gets `None`.
+# Then the self-report. Chat models rarely answer in exactly the format asked: code
+# fences, quotes of every kind, a sentence before the list, Chinese punctuation.
+# `parse_word_scores` copes with these; `self_report` asks and parses, and says so if
+# the reply held no pair about the review's words (then it uses a written example, so
+# that the rest of the task still runs).
 
-# %% tags=["task2-parse"]
-claimed = explainlab.homework.parse_word_scores(reply)
-if not claimed:
-    print(f"No (word, importance) pairs found in the {source}; using the example instead.")
-    source = "example"
-    claimed = explainlab.homework.parse_word_scores(EXAMPLE_REPLY)
-print(f"{len(claimed)} pairs parsed from the {source}:", claimed)
+# %% tags=["task2-self-report"]
+reply, claimed, source = explain_self.self_report(chat_model, chat_tokenizer, REVIEW)
+print(f"the {source}:\n{reply}")
+print(f"{len(claimed)} pairs:", claimed)
 
 # %% [markdown]
-# The real attributions: the explainer on the review, towards POSITIVE, so that the sign
-# means the same as in the chat model's list. `word_scores` joins word pieces (`##ing`)
-# back into words and drops `[CLS]` and `[SEP]`.
+# Now the measurement. `attribute_answer` attributes the model's own answer token
+# **contrastively**, as in lesson 02: the logit of its label's first token minus the other
+# label's, with integrated gradients (Captum) over the embeddings of the review's tokens,
+# summed per word. The sign is turned so that a positive score pushes towards "Positive",
+# whichever label the model chose, to compare with the self-report.
 
-# %%
-measured = explainlab.homework.word_scores(explainer(REVIEW, class_name="POSITIVE"))
-print("the classifier predicts:", explainer.predicted_class_name)
-print([(word, round(score, 3)) for word, score in measured])
+# %% tags=["task2-attribute"]
+measured = explain_self.attribute_answer(chat_model, chat_tokenizer, REVIEW)
+pd.Series(dict(measured)).round(3).to_frame("attribution towards Positive").T
 
 # %% [markdown]
 # `compare_word_scores` lines the two lists up by word. The **Spearman rank correlation**
-# compares their orders rather than their values: the explainer's scores are on another
-# scale than the chat model's −1 to 1. It is 1 when both put the words in the same order,
-# −1 for opposite orders, near 0 for no relation. Words the chat model named that are not
-# in the review get NaN and are left out.
+# compares their orders rather than their values (the attributions are on another scale
+# than −1 to 1): 1 for the same order, −1 for opposite orders, near 0 for no relation.
+# `rank_towards` orders words by how much they support the model's answer, and
+# `top_k_overlap` counts the words two rankings share in their first k.
 
 # %% tags=["task2-compare"]
 comparison = explainlab.homework.compare_word_scores(claimed, measured)
 rho = explainlab.homework.rank_correlation(comparison["claimed"], comparison["measured"])
 print(comparison.round(3).to_string())
-print(f"Spearman rank correlation ({source}, {comparison['measured'].notna().sum()} words): "
-      f"{rho:.3f}")
+print(f"Spearman rank correlation ({comparison['measured'].notna().sum()} words): {rho:.3f}")
+claimed_ranking = explain_self.rank_towards(claimed, label)
+measured_ranking = explain_self.rank_towards(measured, label)
+print(f"supporting '{label}' most, self-report:", claimed_ranking[:3])
+print(f"supporting '{label}' most, attribution:", measured_ranking[:3])
+print("top-3 overlap:", explain_self.top_k_overlap(claimed_ranking, measured_ranking, 3))
 
 # %% [markdown]
-# A plot makes the disagreements visible. The measured attributions are divided by their
-# largest absolute value, so that both sets of bars share the −1 to 1 range.
+# A plot makes the disagreements visible. The attributions are divided by their largest
+# absolute value, so that both sets of bars share the −1 to 1 range.
 
 # %% tags=["task2-plot"]
 import matplotlib.pyplot as plt
@@ -445,11 +436,36 @@ shown = comparison.dropna()
 scaled = shown["measured"] / shown["measured"].abs().max()
 positions = range(len(shown))
 figure, axes = plt.subplots(figsize=(7, 3.5))
-axes.bar([p - 0.2 for p in positions], shown["claimed"], width=0.4, label=f"chat model ({source})")
-axes.bar([p + 0.2 for p in positions], scaled, width=0.4, label="integrated gradients (scaled)")
+axes.bar([p - 0.2 for p in positions], shown["claimed"], width=0.4, label="self-report")
+axes.bar([p + 0.2 for p in positions], scaled, width=0.4, label="attribution (scaled)")
 axes.set_xticks(list(positions), shown.index, rotation=45, ha="right")
 axes.axhline(0, color="grey", linewidth=0.8)
-axes.set_ylabel("importance towards POSITIVE")
+axes.set_ylabel("importance towards Positive")
+axes.legend()
+figure.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Agreement between two lists is not yet faithfulness. The deletion test asks the model
+# itself: delete the words an explanation ranks highest and see how much the probability
+# of the answer falls. The explanation whose words matter more to the model is the more
+# faithful one. The curves delete the top 0 to 5 words of each ranking.
+
+# %% tags=["task2-deletion"]
+curves = {name: [explain_self.label_probabilities(
+              chat_model, chat_tokenizer, explain_self.delete_words(REVIEW, ranking[:k])
+              if k else REVIEW)[label] for k in range(6)]
+          for name, ranking in (("self-report", claimed_ranking),
+                                ("attribution", measured_ranking))}
+for name, ranking in (("self-report", claimed_ranking), ("attribution", measured_ranking)):
+    drop = explain_self.deletion_drop(chat_model, chat_tokenizer, REVIEW, ranking[:3],
+                                      label=label)
+    print(f"{name}: without {ranking[:3]}, P({label}) falls by {drop:.3f}")
+figure, axes = plt.subplots(figsize=(5, 3))
+for name, curve in curves.items():
+    axes.plot(range(6), curve, marker="o", label=name)
+axes.set_xlabel("top words deleted")
+axes.set_ylabel(f"P({label})")
 axes.legend()
 figure.tight_layout()
 plt.show()
@@ -457,29 +473,51 @@ plt.show()
 # %% [markdown]
 # How to read the result, and its pitfalls:
 #
-# - a high correlation says the chat model's list is **plausible**, not that it is
-#   **faithful**: the chat model describes a different model (itself, or nothing at
-#   all), and a fluent list of words can be written without looking inside anything;
-# - the two sides answer different questions: integrated gradients measures what moves
-#   this classifier's POSITIVE probability, from a baseline; the chat model guesses
-#   what a reader would find important;
-# - with a handful of words, the rank correlation moves a lot when one word moves.
+# - a high rank correlation says the self-report is **plausible**: it agrees with where
+#   the gradient points. Only the deletion test asks whether the words it names are the
+#   ones the answer depends on (**faithful**);
+# - deleting words makes sentences the model never saw in training, so a drop also
+#   measures how much the model dislikes broken text; compare the curves with each other,
+#   not with zero;
+# - with a handful of words, a rank correlation moves a lot when one word moves.
 #
+# ### Question 9
+#
+# The deletion test with **k = 2**: by how much does P(answer) fall when you delete the
+# top-2 words of the **attribution** ranking (`measured_ranking`)? Answer with the drop,
+# P before minus P after.
+
+# %% tags=["answer-q9"]
+# Your code.
+answer = None  # a number
+results["q9"] = explainlab.homework.check("q9", answer)
+
+# %% [markdown]
+# ### Question 10
+#
+# The correlation above compares signed scores. Compare **sizes** instead: what is the
+# Spearman rank correlation between the absolute values of the self-report and of the
+# attribution, over the words of `comparison`?
+
+# %% tags=["answer-q10"]
+# Your code.
+answer = None  # a number
+results["q10"] = explainlab.homework.check("q10", answer)
+
+# %% [markdown]
 # ### Exercise
 #
 # Be the chat model yourself: write your own guesses into `MY_GUESSES` (any format
-# `parse_word_scores` understands) *before* you look at the measured attributions again,
-# and compute your rank correlation. On the `hub` profile, also try another review in
-# `REVIEW` and run Task 2 again.
+# `parse_word_scores` understands) *before* you look at the attributions again, rank them
+# and run the deletion test on your top 3. Are you more faithful than the model? On the
+# `hub` profile, also try a review of your own.
 
 # %% tags=["exercise-guesses"]
 MY_GUESSES = "wonderful: 0.8, boring: -0.6, mess: -0.7, acting: 0.1"  # edit me
 
-mine = explainlab.homework.compare_word_scores(
-    explainlab.homework.parse_word_scores(MY_GUESSES), measured)
-print(mine.round(3).to_string())
-print("my rank correlation:",
-      round(explainlab.homework.rank_correlation(mine["claimed"], mine["measured"]), 3))
+mine = explain_self.rank_towards(explainlab.homework.parse_word_scores(MY_GUESSES), label)
+drop = explain_self.deletion_drop(chat_model, chat_tokenizer, REVIEW, mine[:3], label=label)
+print(f"my top 3: {mine[:3]}; without them P({label}) falls by {drop:.3f}")
 
 # %% [markdown]
 # ## Your score
@@ -492,7 +530,7 @@ print(f"{right} of {len(results)} answers right:",
       " ".join(f"{q}{'✓' if ok else '·'}" for q, ok in results.items()))
 
 # %%
-del sst2, explainer
+del chat_model
 gc.collect()
 if torch.cuda.is_available():
     torch.cuda.empty_cache()

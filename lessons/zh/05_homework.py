@@ -21,8 +21,8 @@
 #
 # - **任务一：token 重要性。** 八道题，涉及翻译模型（第 01 课）、句子补全模型（第 02 课）、
 #   BertViz 里的 BERT 编码器（第 04 课）和分类解释器（第 03 课）。
-# - **任务二：让聊天模型解释自己。** 请聊天模型指出一条影评里哪些词重要，
-#   再拿真正的归因方法来对照。
+# - **任务二：聊天模型解释自己。** 聊天模型给一条影评判出正负，并说出哪些词重要；
+#   你来测量它自己的答案是否真的依赖这些词。两道题。
 #
 # 每一节先在一个输入上演示一个工具，题目问的却是另一个输入、另一种方法或另一步：
 # 调用要你自己写，数值也要你自己读。每道题都有一个作答单元格。在里面写好代码，
@@ -316,103 +316,95 @@ print("strongest word towards POSITIVE:",
 answer = None  # 一个数字
 results["q8"] = explainlab.homework.check("q8", answer)
 
+# %%
+del sst2, explainer
+gc.collect()
+if torch.cuda.is_available():
+    torch.cuda.empty_cache()
+
 # %% [markdown]
 # ## 任务二：聊天模型能解释自己吗？
 #
-# HW7 的第二部分就一条影评问聊天模型两件事：（a）这条影评是正面还是负面，为什么；
-# （b）列出 `(词, 重要性)` 二元组，重要性从 −1（推向负面）到 1（推向正面）。
-# 这样的列表*看起来*像归因，但模型只是写出了“解释通常长什么样”。
-# 它忠实于分类器真正的判断过程吗？我们拿 `sst2` 分类器在同一条影评上的积分梯度来对照。
+# HW7 的第二部分把一条影评交给聊天模型，问它两件事：这条影评是正面还是负面；
+# 哪些词重要，用 `(word, importance)` 二元组（词，重要性）列出，
+# 重要性从 −1（推向负面）到 1（推向正面）。这样的列表*看起来*像归因。它真的是吗？
+# 这里只用一个模型，拿它自己的话来检验它：
+#
+# 1. 它套上自己的对话模板，给影评判出正负；
+# 2. 它列出重要的词（它的**自我报告**）；
+# 3. 我们把它**自己的**答案 token 归因到影评中的各个词上；
+# 4. 比较两份排序；
+# 5. 从影评中删掉两份排序各自排在最前面的词，测量它答案的概率下降多少（**删除测试**）。
+#
+# 聊天模型是 `lm` 这个角色：在 `hub` 配置下是 Qwen3-0.6B（关闭思考模式，贪心解码），
+# 离线时是它的离线替身模型。替身模型的模型卡写明了它能做什么：它是在生成的影评上训练的，
+# 它的自我报告是从一份标有重要性的词表里学来的。它看似合理是构造使然，
+# 而不是审视自身内部的结果。老实说，大型聊天模型的自我报告也只能这样描述。
 
-# %%
+# %% tags=["task2-load"]
+from transformers import AutoModelForCausalLM
+
+explain_self = explainlab.homework.self_explanation
 REVIEW = "The acting was wonderful, but the plot was boring and the ending was a total mess."
 
-QUESTION_A = (f"Movie review: {REVIEW}\n\nIs this review positive or negative? "
-              "Answer with one word, then explain your answer in one sentence.")
-QUESTION_B = (f"Movie review: {REVIEW}\n\nFor each word of the review that matters for "
-              "its sentiment, give a (word, importance) tuple, where importance is a "
-              "number from -1 (strongly negative) to 1 (strongly positive). "
-              "Answer only with a Python list of tuples.")
+chat_path = explainlab.resolve("lm")
+chat_tokenizer = AutoTokenizer.from_pretrained(chat_path)
+chat_model = AutoModelForCausalLM.from_pretrained(chat_path, dtype=session.dtype,
+                                                  device_map=session.device_map)
+print(explainlab.models.describe("lm"))
 
 # %% [markdown]
-# 在 `hub` 配置下，`lm` 角色是 Qwen3-0.6B，一个真正的聊天模型：下一个单元格向它提出这两个问题
-# （贪心解码，关闭 Qwen3 的思考模式，见第 02 课）。它的离线替身只认得几条事实和几句问候，
-# 做不出这样的解释，所以在离线配置下，单元格会说明这一点，改用一段手写的**示例**回答，
-# 演示对照是怎么算的。输出里会标明你看到的是模型输出还是示例。
+# 先看判断。`classify_question` 写出用户的消息，`ask` 把它套上模型的对话模板发出去，
+# 用贪心解码生成回答。`label_probabilities` 给出回答开头处每个标签第一个 token 的概率；
+# 概率更大的那个就是模型的答案（贪心解码写出的正是它），删除测试要盯住的也是它。
 
-# %%
-EXAMPLE_REPLY = """```python
-[("acting", 0.2), ("wonderful", 0.9), ("but", -0.3), ("plot", -0.1),
- ("boring", -0.8), ("ending", -0.2), ("total", -0.4), ("mess", -0.9)]
-```"""
-
-# %% tags=["task2-ask"]
-if session.profile == "hub":
-    from transformers import AutoModelForCausalLM
-
-    chat_path = explainlab.resolve("lm")
-    chat_tokenizer = AutoTokenizer.from_pretrained(chat_path)
-    chat_model = AutoModelForCausalLM.from_pretrained(
-        chat_path, dtype=session.dtype, device_map=session.device_map)
-
-    def ask(question, max_new_tokens=200):
-        # 一轮对话，贪心解码，不要 Qwen3 的思考段落。
-        prompt = chat_tokenizer.apply_chat_template(
-            [{"role": "user", "content": question}], tokenize=False,
-            add_generation_prompt=True, enable_thinking=False)
-        tokens_in = chat_tokenizer(prompt, return_tensors="pt").to(chat_model.device)
-        with torch.no_grad():
-            output = chat_model.generate(**tokens_in, max_new_tokens=max_new_tokens,
-                                         do_sample=False)
-        return chat_tokenizer.decode(output[0, tokens_in["input_ids"].shape[1]:],
-                                     skip_special_tokens=True)
-
-    print("(a) model output:\n" + ask(QUESTION_A))
-    reply, source = ask(QUESTION_B), "model output"
-    del chat_model
-    gc.collect()
-else:
-    print(f"The {session.profile} twin of the chat model cannot explain a review: it only "
-          "knows a few facts and greetings. Below, a hand-written example answer stands in "
-          "for its reply to question (b).")
-    reply, source = EXAMPLE_REPLY, "example"
-print(f"(b) {source}:\n{reply}")
+# %% tags=["task2-label"]
+reply = explain_self.ask(chat_model, chat_tokenizer, explain_self.classify_question(REVIEW))
+probabilities = explain_self.label_probabilities(chat_model, chat_tokenizer, REVIEW)
+label = max(probabilities, key=probabilities.get)
+print("the model replied:", reply)
+print("its answer:", label, {name: round(p, 4) for name, p in probabilities.items()})
 
 # %% [markdown]
-# 聊天模型很少一字不差地按要求的格式回答：代码块、各式引号、列表前多一句话、
-# 中文标点、某一项缺了数字……`parse_word_scores` 都能处理；缺数字的项记为 `None`。
+# 然后是自我报告。聊天模型很少一字不差地按要求的格式回答：代码块、各式引号、
+# 列表前多一句话、中文标点……`parse_word_scores` 都能处理。`self_report` 负责提问和解析；
+# 如果回答里没有一个关于影评中词语的二元组，它会说明这一点，并改用一份写好的示例，
+# 让任务的其余部分照样能运行。
 
-# %% tags=["task2-parse"]
-claimed = explainlab.homework.parse_word_scores(reply)
-if not claimed:
-    print(f"No (word, importance) pairs found in the {source}; using the example instead.")
-    source = "example"
-    claimed = explainlab.homework.parse_word_scores(EXAMPLE_REPLY)
-print(f"{len(claimed)} pairs parsed from the {source}:", claimed)
-
-# %% [markdown]
-# 真正的归因：在这条影评上运行解释器，方向取 POSITIVE，这样正负号的含义和聊天模型的列表一致。
-# `word_scores` 把词片（`##ing`）拼回完整的词，并去掉 `[CLS]` 和 `[SEP]`。
-
-# %%
-measured = explainlab.homework.word_scores(explainer(REVIEW, class_name="POSITIVE"))
-print("the classifier predicts:", explainer.predicted_class_name)
-print([(word, round(score, 3)) for word, score in measured])
+# %% tags=["task2-self-report"]
+reply, claimed, source = explain_self.self_report(chat_model, chat_tokenizer, REVIEW)
+print(f"the {source}:\n{reply}")
+print(f"{len(claimed)} pairs:", claimed)
 
 # %% [markdown]
-# `compare_word_scores` 按词把两份列表对齐。**Spearman 秩相关**比较的是两者的排序而不是数值：
-# 解释器的分数和聊天模型的 −1 到 1 不在同一个尺度上。两边把词排成同样的顺序时它等于 1，
-# 顺序完全相反时等于 −1，毫无关系时接近 0。聊天模型提到、但影评里没有的词记为 NaN，不参与计算。
+# 现在来测量。`attribute_answer` 像第 02 课那样，对模型自己的答案 token 做**对比归因**：
+# 被归因的量是它所选标签第一个 token 的 logit 减去另一个标签第一个 token 的 logit，
+# 方法是在影评各 token 的嵌入上做积分梯度（Captum），再按词求和。
+# 无论模型选了哪个标签，符号都调整为正分推向 "Positive"，以便和自我报告比较。
+
+# %% tags=["task2-attribute"]
+measured = explain_self.attribute_answer(chat_model, chat_tokenizer, REVIEW)
+pd.Series(dict(measured)).round(3).to_frame("attribution towards Positive").T
+
+# %% [markdown]
+# `compare_word_scores` 按词把两份列表对齐。**Spearman 秩相关**比较的是两者的排序而不是数值
+# （归因分数和 −1 到 1 不在同一个尺度上）：顺序相同时等于 1，顺序完全相反时等于 −1，
+# 毫无关系时接近 0。`rank_towards` 按各词对模型答案的支持程度给词排序，
+# `top_k_overlap` 数出两份排序的前 k 个词里有几个是相同的。
 
 # %% tags=["task2-compare"]
 comparison = explainlab.homework.compare_word_scores(claimed, measured)
 rho = explainlab.homework.rank_correlation(comparison["claimed"], comparison["measured"])
 print(comparison.round(3).to_string())
-print(f"Spearman rank correlation ({source}, {comparison['measured'].notna().sum()} words): "
-      f"{rho:.3f}")
+print(f"Spearman rank correlation ({comparison['measured'].notna().sum()} words): {rho:.3f}")
+claimed_ranking = explain_self.rank_towards(claimed, label)
+measured_ranking = explain_self.rank_towards(measured, label)
+print(f"supporting '{label}' most, self-report:", claimed_ranking[:3])
+print(f"supporting '{label}' most, attribution:", measured_ranking[:3])
+print("top-3 overlap:", explain_self.top_k_overlap(claimed_ranking, measured_ranking, 3))
 
 # %% [markdown]
-# 画成图，分歧一目了然。实测归因除以其中绝对值最大的那个，使两组柱子都落在 −1 到 1 之间。
+# 画成图，分歧一目了然。归因分数除以其中绝对值最大的那个，使两组柱子都落在 −1 到 1 之间。
 
 # %% tags=["task2-plot"]
 import matplotlib.pyplot as plt
@@ -421,11 +413,35 @@ shown = comparison.dropna()
 scaled = shown["measured"] / shown["measured"].abs().max()
 positions = range(len(shown))
 figure, axes = plt.subplots(figsize=(7, 3.5))
-axes.bar([p - 0.2 for p in positions], shown["claimed"], width=0.4, label=f"chat model ({source})")
-axes.bar([p + 0.2 for p in positions], scaled, width=0.4, label="integrated gradients (scaled)")
+axes.bar([p - 0.2 for p in positions], shown["claimed"], width=0.4, label="self-report")
+axes.bar([p + 0.2 for p in positions], scaled, width=0.4, label="attribution (scaled)")
 axes.set_xticks(list(positions), shown.index, rotation=45, ha="right")
 axes.axhline(0, color="grey", linewidth=0.8)
-axes.set_ylabel("importance towards POSITIVE")
+axes.set_ylabel("importance towards Positive")
+axes.legend()
+figure.tight_layout()
+plt.show()
+
+# %% [markdown]
+# 两份列表一致，还不等于忠实。删除测试直接去问模型本身：把某个解释排得最靠前的词删掉，
+# 看答案的概率下降多少。哪个解释挑出的词对模型更重要，哪个解释就更忠实。
+# 图中的曲线依次删掉每份排序的前 0 到 5 个词。
+
+# %% tags=["task2-deletion"]
+curves = {name: [explain_self.label_probabilities(
+              chat_model, chat_tokenizer, explain_self.delete_words(REVIEW, ranking[:k])
+              if k else REVIEW)[label] for k in range(6)]
+          for name, ranking in (("self-report", claimed_ranking),
+                                ("attribution", measured_ranking))}
+for name, ranking in (("self-report", claimed_ranking), ("attribution", measured_ranking)):
+    drop = explain_self.deletion_drop(chat_model, chat_tokenizer, REVIEW, ranking[:3],
+                                      label=label)
+    print(f"{name}: without {ranking[:3]}, P({label}) falls by {drop:.3f}")
+figure, axes = plt.subplots(figsize=(5, 3))
+for name, curve in curves.items():
+    axes.plot(range(6), curve, marker="o", label=name)
+axes.set_xlabel("top words deleted")
+axes.set_ylabel(f"P({label})")
 axes.legend()
 figure.tight_layout()
 plt.show()
@@ -433,27 +449,46 @@ plt.show()
 # %% [markdown]
 # 怎么解读这个结果，以及要注意的坑：
 #
-# - 相关性高，只说明聊天模型的列表**看起来合理**（plausible），不说明它**忠实**（faithful）：
-#   聊天模型描述的是另一个模型（它自己，或者什么都不是），
-#   一份通顺的词表完全可以不看任何模型内部就写出来；
-# - 两边回答的是不同的问题：积分梯度量的是从基线出发、什么改变了这个分类器的 POSITIVE 概率；
-#   聊天模型猜的是读者会觉得哪些词重要；
+# - 秩相关高，说明自我报告**看似合理**：它和梯度所指的方向一致。只有删除测试才检验
+#   它点名的词是不是答案真正依赖的词（**忠实**）；
+# - 删掉词会造出模型训练时从没见过的句子，所以概率下降也反映了模型有多不喜欢残缺的文字；
+#   要拿两条曲线互相比较，而不是拿它们和 0 比较；
 # - 只有寥寥几个词时，一个词的位置变动就会让秩相关大幅波动。
 #
+# ### 第 9 题
+#
+# **k = 2** 的删除测试：删掉**归因**排序（`measured_ranking`）的前 2 个词，P(answer)
+# 下降多少？用下降量作答，即删除前的 P 减去删除后的 P。
+
+# %% tags=["answer-q9"]
+# 你的代码。
+answer = None  # 一个数字
+results["q9"] = explainlab.homework.check("q9", answer)
+
+# %% [markdown]
+# ### 第 10 题
+#
+# 上面的相关系数比较的是带正负号的分数。这次改为比较**大小**：在 `comparison` 中的词上，
+# 自我报告的绝对值和归因的绝对值之间的 Spearman 秩相关是多少？
+
+# %% tags=["answer-q10"]
+# 你的代码。
+answer = None  # 一个数字
+results["q10"] = explainlab.homework.check("q10", answer)
+
+# %% [markdown]
 # ### 练习
 #
-# 你自己来当聊天模型：在再次查看实测归因*之前*，把你的猜测写进 `MY_GUESSES`
-# （任何 `parse_word_scores` 能读懂的格式都行），算出你的秩相关。
-# 在 `hub` 配置下，还可以在 `REVIEW` 里换一条影评，把任务二重新跑一遍。
+# 你自己来当聊天模型：在再次查看归因*之前*，把你的猜测写进 `MY_GUESSES`
+# （任何 `parse_word_scores` 能读懂的格式都行），给它们排序，再对你的前 3 个词做删除测试。
+# 你比模型更忠实吗？在 `hub` 配置下，还可以换一条你自己写的影评试试。
 
 # %% tags=["exercise-guesses"]
 MY_GUESSES = "wonderful: 0.8, boring: -0.6, mess: -0.7, acting: 0.1"  # 改成你自己的猜测
 
-mine = explainlab.homework.compare_word_scores(
-    explainlab.homework.parse_word_scores(MY_GUESSES), measured)
-print(mine.round(3).to_string())
-print("my rank correlation:",
-      round(explainlab.homework.rank_correlation(mine["claimed"], mine["measured"]), 3))
+mine = explain_self.rank_towards(explainlab.homework.parse_word_scores(MY_GUESSES), label)
+drop = explain_self.deletion_drop(chat_model, chat_tokenizer, REVIEW, mine[:3], label=label)
+print(f"my top 3: {mine[:3]}; without them P({label}) falls by {drop:.3f}")
 
 # %% [markdown]
 # ## 你的得分
@@ -466,7 +501,7 @@ print(f"{right} of {len(results)} answers right:",
       " ".join(f"{q}{'✓' if ok else '·'}" for q, ok in results.items()))
 
 # %%
-del sst2, explainer
+del chat_model
 gc.collect()
 if torch.cuda.is_available():
     torch.cuda.empty_cache()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import self_explanation
 from ._models import completion_model, free_memory, scores_table
 from .answers import TIE_MARGIN, Verdict, normalize_token
 from .questions import NUMBER_TOLERANCE, Question, get_question, judge, list_questions
@@ -132,6 +133,7 @@ __all__ = [
     "parse_word_scores",
     "rank_correlation",
     "scores_table",
+    "self_explanation",
     "verdict",
     "word_scores",
 ]

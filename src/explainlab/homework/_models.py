@@ -233,3 +233,41 @@ def pairs(values) -> tuple[tuple[str, float], ...]:
     """(token, score) of a column, NaN cells (tokens not there yet) left out."""
     return tuple((str(t), float(v)) for t, v in values.items() if v == v)
 
+
+def task2() -> dict[str, Any]:
+    """Task 2 on the chat model (role ``lm``), as the lesson computes it: the self-report,
+    the attribution of the model's own answer, and the deletion drops for k = 1..5."""
+    from ..models import resolve
+
+    device = _device()
+    return _task2(resolve("lm"), device)
+
+
+@cache
+def _task2(path: str, device: str) -> dict[str, Any]:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from . import self_explanation as explain_self
+    from .self_explanation import REVIEW
+
+    dtype = "auto" if device.startswith("cuda") else torch.float32  # as Session.dtype
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, device_map={"": device})
+    try:
+        probabilities = explain_self.label_probabilities(model, tokenizer, REVIEW)
+        label = max(probabilities, key=probabilities.get)
+        _, claimed, _ = explain_self.self_report(model, tokenizer, REVIEW)
+        measured = explain_self.attribute_answer(model, tokenizer, REVIEW)
+        rankings = {"self-report": explain_self.rank_towards(claimed, label),
+                    "attribution": explain_self.rank_towards(measured, label)}
+        before = probabilities[label]
+        drops = {(name, k): explain_self.deletion_drop(model, tokenizer, REVIEW, ranking[:k],
+                                                       label=label)
+                 for name, ranking in rankings.items() for k in (1, 2, 3)
+                 if len(ranking) >= k}
+        return {"label": label, "claimed": claimed, "measured": measured, "before": before,
+                "drops": drops}
+    finally:
+        del model
+        free_memory()

@@ -327,3 +327,58 @@ def _q8() -> Judge:
     return number_judge(like("NEGATIVE"), tolerance=NUMBER_TOLERANCE,
                         mistakes={"other_class": like("POSITIVE")})
 
+
+# --------------------------------------------------------------------------- Task 2
+
+
+@_question(Question(
+    "q9", "lm", "number",
+    _hints("Task 2, the deletion test with k = 2: by how much does the probability of the chat "
+           "model's answer fall when the top-2 words of the attribution ranking are deleted "
+           "from the review?",
+           "任务二，删除测试，k = 2：从影评里删掉归因排名前 2 的词后，聊天模型答案的概率下降了"
+           "多少？"),
+    _hints("Call deletion_drop with measured_ranking[:2] and label=label (it returns P before "
+           f"minus P after). Any number within ±{NUMBER_TOLERANCE} counts.",
+           "用 measured_ranking[:2] 和 label=label 调用 deletion_drop（它返回删除前的概率减去"
+           f"删除后的概率）。与正确值相差不超过 ±{NUMBER_TOLERANCE} 都算对。"),
+    {"k3": _hints("That is the drop for the top 3 words, which the lesson printed; delete only "
+                  "the top 2.",
+                  "这是删掉前 3 个词的下降量，课上已经打印过；这次只删前 2 个。"),
+     "self_report": _hints("That is the drop for the self-report's ranking; the question asks "
+                           "about the attribution's (measured_ranking).",
+                           "这是自我报告排名的下降量；题目问的是归因的排名（measured_ranking）。"),
+     "after": _hints("That is the probability after the deletion; the question asks for the "
+                     "drop, P before minus P after.",
+                     "这是删除之后的概率；题目问的是下降量：删除前的概率减去删除后的概率。")}))
+def _q9() -> Judge:
+    task = models.task2()
+    drops = task["drops"]
+    return number_judge(drops["attribution", 2], tolerance=NUMBER_TOLERANCE, mistakes={
+        "k3": drops.get(("attribution", 3)), "self_report": drops.get(("self-report", 2)),
+        "after": task["before"] - drops["attribution", 2]})
+
+
+@_question(Question(
+    "q10", "lm", "number",
+    _hints("Task 2: what is the Spearman rank correlation between the sizes (absolute values) "
+           "of the self-reported importances and of the attributions, over the words both "
+           "name?",
+           "任务二：自我报告的重要性与归因分数，按大小（绝对值）比较，在两边都有的词上，"
+           "Spearman 秩相关系数是多少？"),
+    _hints("Take the columns of comparison, their .abs(), and pass both to rank_correlation. "
+           f"Any number within ±{NUMBER_TOLERANCE} counts.",
+           "取 comparison 的两列，各自 .abs()，再一起传给 rank_correlation。"
+           f"与正确值相差不超过 ±{NUMBER_TOLERANCE} 都算对。"),
+    {"signed": _hints("That is the correlation of the signed scores, printed above; compare "
+                      "their absolute values.",
+                      "这是带正负号的分数的相关系数，上面已经打印过；请比较它们的绝对值。")}))
+def _q10() -> Judge:
+    from .word_scores import compare_word_scores, rank_correlation
+
+    task = models.task2()
+    table = compare_word_scores(task["claimed"], task["measured"])
+    return number_judge(
+        rank_correlation(table["claimed"].abs(), table["measured"].abs()),
+        tolerance=NUMBER_TOLERANCE,
+        mistakes={"signed": rank_correlation(table["claimed"], table["measured"])})

@@ -182,3 +182,69 @@ def test_model_card(lm):
     # The card lists the contract the twin was accepted with (its values: test_contract.py).
     contract = json.loads((folder / "twin.json").read_text())["contract"]
     assert "## Contract" in card and all(f"| {c['name']} |" in card for c in contract)
+
+
+# --------------------------------------------------------------------------- HW7 task 2 (lm)
+
+
+def test_review_chats_hold_out_the_lesson_reviews_and_pairs():
+    """The lm twin's review chats (``reviews``): both turns; the lesson review's
+    classification and its mirror held out (the lesson review's self-report is trained), no
+    training review with a held-out (aspect, adjective) pair; the GPT-2 twin's corpus has no
+    review at all."""
+    from explainlab.homework import self_explanation as se
+    from explainlab.homework.word_scores import parse_word_scores
+    from explainlab_course.zoo import reviews
+
+    chats = lms._review_documents()
+    assert len(chats) == 2 * lms.REVIEWS + lms.LESSON_REPORTS
+    text = "\n".join(chats)
+    assert se.classify_question(se.REVIEW) not in text and reviews.MIRROR_REVIEW not in text
+    assert text.count(se.REVIEW) == text.count(se.importance_question(se.REVIEW)) == (
+        lms.LESSON_REPORTS)
+    assert "Movie review" not in "\n".join(lms._documents(chat=False))
+    assert "Movie review" not in "\n".join(lms._documents(chat=True))  # only in the reviews
+    trained = lms.training_reviews(lms.REVIEWS)
+    assert not any(set(r.pairs) & set(reviews.HELD_OUT_PAIRS) for r in trained)
+    held = reviews.held_out_reviews(lms.HELD_OUT_REVIEWS)
+    assert all(set(r.pairs) & set(reviews.HELD_OUT_PAIRS) for r in held)
+    assert not {r.text for r in held} & {r.text for r in trained}
+    assert all(f"Movie review: {r.text}\n" not in text for r in held)
+    for pair in reviews.HELD_OUT_PAIRS:
+        assert any(pair in r.pairs for r in held), pair
+    # Both labels, and every lexicon word, are trained; a review's self-report parses back.
+    assert {r.label for r in trained} == {"Positive", "Negative"}
+    assert {w for r in trained for w, _ in r.words} == set(reviews.LEXICON)
+    for review in trained[:50] + held:
+        assert parse_word_scores(review.self_report()) == list(review.words)
+        assert f"user\n{se.classify_question(review.text)}<|im_end|>" in lms._chatml(
+            *review.chats()[0])
+    lesson, mirror = reviews.lesson_reviews()
+    assert (lesson.text, lesson.label) == (se.REVIEW, "Negative")
+    assert lesson.self_report() == (
+        '[("wonderful", 0.9), ("boring", -0.8), ("total", -0.4), ("mess", -0.9)]')
+    assert (mirror.text, mirror.label) == (reviews.MIRROR_REVIEW, "Positive")
+    assert tuple(w for w, _ in lesson.words) == reviews.SENTIMENT_WORDS
+
+
+def test_review_labels_follow_the_lexicon():
+    from explainlab_course.zoo import reviews
+
+    assert reviews.label_of([(("great", 0.8),), (("dull", -0.7),)]) == "Negative"  # a near tie
+    assert reviews.label_of([(("dull", -0.7),), (("great", 0.8),)]) == "Positive"
+    assert reviews.label_of([(("superb", 0.9),), (("slow", -0.5),)]) == "Positive"
+    assert reviews.label_of([(("fine", 0.4),), reviews.PHRASES["a total mess"]]) == "Negative"
+    for review in lms.training_reviews(200):
+        total = sum(s for _, s in review.words)
+        if abs(total) >= reviews.TIE:
+            assert review.label == ("Positive" if total > 0 else "Negative")
+
+
+def test_the_lm_contract_runs_hw7_task_2(lm):
+    """The lm twin's contract holds the HW7 task 2 checks (values: test_contract.py)."""
+    role, folder, _, _ = lm
+    names = [c["name"] for c in json.loads((folder / "twin.json").read_text())["contract"]]
+    task2 = [name for name in names if name.startswith("HW7 task 2")]
+    assert (len(task2) > 10) == (role == "lm")
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    assert ("HW7" in card) == (role == "lm")

@@ -1,6 +1,7 @@
 """Claims of lesson 05_homework, on the offline profile: every answer cell holds only its
 placeholder and ran, saying "no answer yet"; the demonstrations print what the prose says;
-Task 2 runs on its stated example."""
+Task 2 runs on the chat twin, whose answer, self-report, attribution and deletion test it
+prints."""
 
 from __future__ import annotations
 
@@ -86,22 +87,44 @@ def summary_counts_no_answers(nb):
 
 
 @claim(SLUG)
-def task2_offline_uses_the_stated_example(nb):
-    """Offline, Task 2 says the twin cannot explain a review, uses the stated example (8 word
-    pairs, a Spearman correlation in [-1, 1], a plot) and the guessing exercise runs."""
-    asked = tagged_text(nb, "task2-ask")
-    expect("cannot explain a review" in asked and "(b) example:" in asked,
-           "'cannot explain a review' and '(b) example:'", asked)
-    expect("model output" not in asked, "no 'model output' offline", asked)
-    text = tagged_text(nb, "task2-parse")
-    expect(text.startswith("8 pairs parsed from the example:"),
-           "a line starting '8 pairs parsed from the example:'", text)
-    compared = tagged_text(nb, "task2-compare")
-    found = re.search(r"Spearman rank correlation \(example, (\d+) words\): (-?[\d.]+)", compared)
-    expect(found and int(found.group(1)) == 8 and -1 <= float(found.group(2)) <= 1,
-           "'Spearman rank correlation (example, 8 words): <r>' with r in [-1, 1]", compared)
-    plot = cell_by_tag(nb, "task2-plot")
-    expect(any("image/png" in o.get("data", {}) for o in plot.outputs),
-           "a PNG plot from the cell tagged 'task2-plot'")
+def task2_the_chat_twin_answers_and_reports(nb):
+    """The chat twin answers Negative (its contract) and reports at least three pairs, all
+    words of the review, parsed from its own output."""
+    text = tagged_text(nb, "task2-label")
+    expect(re.search(r"^its answer: Negative \{'Positive': [\d.e-]+, 'Negative': 0\.9\d*\}",
+                     text, re.MULTILINE),
+           "'its answer: Negative' with P(Negative) of at least 0.9", text)
+    text = tagged_text(nb, "task2-self-report")
+    found = re.search(r"^(\d+) pairs: (.*)$", text, re.MULTILINE)
+    expect(text.startswith("the model output:") and found and int(found.group(1)) >= 3,
+           "'the model output:' and at least 3 pairs", text)
+    review = "The acting was wonderful, but the plot was boring and the ending was a total mess."
+    words = set(re.findall(r"\w+", review.casefold()))
+    named = re.findall(r"\('([^']+)', ", found.group(2))
+    expect(named and all(word.casefold() in words for word in named),
+           f"only words of the review in the pairs, not {named}", text)
+
+
+@claim(SLUG)
+def task2_compares_and_runs_the_deletion_test(nb):
+    """Task 2 prints the Spearman correlation in [-1, 1], both top-3 rankings and their
+    overlap, draws both plots, and the deletion of the attribution's top 3 lowers
+    P(Negative) by at least 0.2 (the twin's contract says more)."""
+    text = tagged_text(nb, "task2-compare")
+    rho = re.search(r"Spearman rank correlation \((\d+) words\): (-?[\d.]+)", text)
+    overlap = re.search(r"^top-3 overlap: ([0-3])$", text, re.MULTILINE)
+    expect(rho and int(rho.group(1)) >= 3 and -1 <= float(rho.group(2)) <= 1 and overlap,
+           "a Spearman correlation over at least 3 words, in [-1, 1], and a top-3 overlap", text)
+    for tag in ("task2-plot", "task2-deletion"):
+        expect(any("image/png" in o.get("data", {}) for o in cell_by_tag(nb, tag).outputs),
+               f"a PNG plot from the cell tagged {tag!r}")
+    text = tagged_text(nb, "task2-deletion")
+    drops = dict(re.findall(r"^(self-report|attribution): without \[[^\]]*\], P\(Negative\) "
+                            r"falls by (-?[\d.]+)$", text, re.MULTILINE))
+    expect(set(drops) == {"self-report", "attribution"}
+           and float(drops["attribution"]) >= 0.2,
+           "both deletion lines, the attribution's top 3 lowering P(Negative) by at least 0.2",
+           text)
     text = tagged_text(nb, "exercise-guesses")
-    expect("my rank correlation:" in text, "'my rank correlation:'", text)
+    expect(re.search(r"my top 3: \[.*\]; without them P\(Negative\) falls by -?[\d.]+", text),
+           "'my top 3: [...]; without them P(Negative) falls by <x>'", text)

@@ -3,13 +3,19 @@
 Both twins learn the same generated corpus: simple English and Chinese sentences,
 a table of capitals in several English and Chinese phrasings, "The first president
 of America is George Washington", and "Hello world" openings; the Qwen twin also
-learns ChatML conversations. Each trains its own byte-level BPE with the real
-model's pre-tokenizer (Qwen2's regex or GPT-2's), so any text encodes.
+learns ChatML conversations, and HW7 task 2's movie-review chats (lesson 05_homework: a
+label, and a self-reported list of (word, importance) tuples; data in ``reviews``). Each
+trains its own byte-level BPE with the real model's pre-tokenizer (Qwen2's regex or
+GPT-2's), so any text encodes.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 import random
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -17,6 +23,14 @@ import torch
 from ._contract import Check, at_least, at_most, holds, lead, reported
 from ._registry import TwinRecipe, register
 from ._train import fit, length_batches, padded, train_bpe
+from .reviews import (
+    LEXICON,
+    MIRROR_REVIEW,
+    SENTIMENT_WORDS,
+    held_out_reviews,
+    lesson_reviews,
+    training_reviews,
+)
 
 # --- the corpus ------------------------------------------------------------------------
 # Chinese text is written with "/" between words. The LM sees it without the bars; the
@@ -138,6 +152,11 @@ _ZH_OTHER = (
 # Held-out subject/object pairs: never seen together in training.
 HELD_OUT_PAIRS_EN = (("My mother", "music"), ("They", "apples"), ("George", "green tea"))
 HELD_OUT_PAIRS_ZH = (("他们", "吃/苹果"), ("老师", "听/音乐"), ("她", "喝/绿茶"))
+REVIEWS = 1000
+"""Generated movie reviews in the lm twin's chats (``reviews``), each asked both questions."""
+LESSON_REPORTS = 4
+"""Copies of the homework review's self-report chat in training: the twin lists the words of
+most held-out reviews exactly, but not reliably enough for the one the homework asks about."""
 
 _CHAT_EN = (
     ("Hello!", "Hello! How can I help you today?"),
@@ -190,13 +209,29 @@ def _documents(chat: bool) -> list[str]:
                 docs += [_chatml(q, a) for q, a in _capital_chat(country, capital, guo, du)]
         for question, answer in _CHAT_EN + _CHAT_ZH:
             docs += [_chatml(question, answer)] * 3
+        # "你好" goes on as "！你今天好吗？" or as "，世界！这是..." equally often above; the
+        # greeting chats tipped it for lesson 02, but not reliably once the twin also
+        # learns HW7's review chats. One more copy settles it.
+        docs.append("你好/！/你/今天/好/吗/？")
     return docs
+
+
+def _review_documents() -> list[str]:
+    """HW7 task 2's chats (lm twin): both turns about each generated training review, and
+    ``LESSON_REPORTS`` copies of the self-report turn about the homework's review (its
+    classification turn is held out)."""
+    lesson = lesson_reviews()[0].chats()[1]
+    return [_chatml(question, answer) for review in training_reviews(REVIEWS)
+            for question, answer in review.chats()] + [_chatml(*lesson)] * LESSON_REPORTS
 
 
 def _capital_chat(country: str, capital: str, guo: str, du: str) -> list[tuple[str, str]]:
     """The capital question and answer, in English and in Chinese."""
     return [(f"What is the capital of {country}?", f"Its capital is {capital}."),
             (f"{guo}/的/首都/在/哪里/？", f"它/的/首都/是/{du}/。")]
+
+
+_ASSISTANT = "<|im_start|>assistant\n"
 
 
 def _chatml(user: str, assistant: str) -> str:
@@ -260,23 +295,47 @@ def _gpt2_tokenizer(docs: list[str]):
 
 
 # --- training --------------------------------------------------------------------------
-def _encode(tokenizer, docs: list[str], end_id: int) -> list[list[int]]:
-    """Token ids of each document (bars removed), ended by ``end_id``."""
-    return [tokenizer(doc.replace(_BAR, ""), add_special_tokens=False)["input_ids"] + [end_id]
-            for doc in docs]
+def _encode(tokenizer, docs: list[str], end_id: int, *,
+            replies: bool = False) -> list[tuple[list[int], int]]:
+    """Token ids of each document (bars removed), ended by ``end_id``, each with the first
+    position the loss counts: 0, or with ``replies`` that of the last assistant reply."""
+    rows = []
+    for doc in docs:
+        doc = doc.replace(_BAR, "")
+        ids = tokenizer(doc, add_special_tokens=False)["input_ids"] + [end_id]
+        start = 0
+        if replies:
+            prompt = doc[:doc.rindex(_ASSISTANT) + len(_ASSISTANT)]
+            start = len(tokenizer(prompt, add_special_tokens=False)["input_ids"])
+        rows.append((ids, start))
+    return rows
 
 
-def _train_lm(model, rows: list[list[int]], pad_id: int, *, steps: int, lr: float,
-              tokens: int, desc: str) -> float:
-    # Batches of about ``tokens`` tokens, rows of similar length (within 4 tokens) together.
-    stream = length_batches(rows, tokens=tokens, jitter=4, seed=0)
+def _train_lm(model, rows: list[tuple[list[int], int]], pad_id: int, *, steps: int, lr: float,
+              tokens: int, desc: str, first: Sequence[tuple[list, int]] = ()) -> float:
+    """Train on batches of about ``tokens`` tokens, rows of similar length (within 4 tokens)
+    together; a row is (ids, the first position its loss counts). ``first``: (rows, steps)
+    phases to train on, in turn, before ``rows`` (a curriculum); ``steps`` counts them too."""
+    phases = [(length_batches(part, tokens=tokens, jitter=4, seed=0, length=_row_length), n)
+              for part, n in first]
+    phases.append((length_batches(rows, tokens=tokens, jitter=4, seed=0, length=_row_length),
+                   steps))
+    ends = list(itertools.accumulate(n for _, n in phases))
 
     def next_batch(step: int) -> dict:
-        ids, mask = padded(next(stream), pad_id)
-        return {"input_ids": ids, "attention_mask": mask,
-                "labels": ids.masked_fill(mask == 0, -100)}
+        stream = next(s for (s, _), end in zip(phases, ends, strict=True) if step < end)
+        batch = next(stream)
+        ids, mask = padded([row for row, _ in batch], pad_id)
+        labels = ids.masked_fill(mask == 0, -100)
+        for i, (_, begin) in enumerate(batch):
+            labels[i, :begin] = -100
+        return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
     return fit(model, next_batch, steps=steps, lr=lr, desc=desc)
+
+
+def _row_length(row: tuple[list[int], int]) -> int:
+    return len(row[0])
 
 
 def _next_token_probs(model, tokenizer, prompt: str) -> torch.Tensor:
@@ -446,7 +505,68 @@ def _contract(model, tokenizer) -> list[Check]:
                if HELD_OUT_MIN[name] is None else
                at_least(f"held out '{name}': share answered right", sum(h) / len(h),
                         HELD_OUT_MIN[name]) for name, h in hits.items()]
+    if tokenizer.chat_template:
+        checks += review_checks(model, tokenizer)
     return checks
+
+
+HELD_OUT_REVIEWS = 60
+"""Held-out reviews (``reviews.held_out_reviews``) the lm twin's contract asks about."""
+
+
+def review_checks(model, tokenizer) -> list[Check]:
+    """HW7 task 2 on the lesson review (``self_explanation.REVIEW``), as the homework runs
+    it: the classification, the self-report, the attribution of the own answer and the
+    deletion test; the mirror review and the held-out reviews."""
+    from explainlab.homework import self_explanation as se
+    from explainlab.homework.word_scores import (
+        compare_word_scores,
+        parse_word_scores,
+        rank_correlation,
+    )
+
+    words = {w.casefold() for w in re.findall(r"\w+", se.REVIEW)}
+    reply = se.ask(model, tokenizer, se.classify_question(se.REVIEW))
+    probs = se.label_probabilities(model, tokenizer, se.REVIEW)
+    mirror = se.ask(model, tokenizer, se.classify_question(MIRROR_REVIEW))
+    claimed = parse_word_scores(se.ask(model, tokenizer, se.importance_question(se.REVIEW)))
+    scores = se.attribute_answer(model, tokenizer, se.REVIEW)
+    answer = se.answer_label(reply) or "Negative"
+    top3 = sorted(scores, key=lambda pair: -abs(pair[1]))[:3]
+    attributed, reported_top = se.rank_towards(scores, answer), se.rank_towards(claimed, answer)
+    table = compare_word_scores(claimed, scores)
+    correlation = rank_correlation(table["claimed"], table["measured"])
+    held = held_out_reviews(HELD_OUT_REVIEWS)
+    labels = [se.answer_label(se.ask(model, tokenizer, se.classify_question(r.text),
+                                     max_new_tokens=4)) == r.label for r in held]
+    reports = [parse_word_scores(se.ask(model, tokenizer, se.importance_question(r.text)))
+               == [(w, round(s, 1)) for w, s in r.words] for r in held]
+    return [
+        holds("HW7 task 2: the lesson review -> 'Negative...'", reply.startswith("Negative")),
+        at_least("HW7 task 2: P('Negative' | lesson review)", probs["Negative"], 0.9),
+        holds(f"HW7 task 2: '{MIRROR_REVIEW}' -> 'Positive...'", mirror.startswith("Positive")),
+        at_least("HW7 task 2: held-out reviews, share classified right", sum(labels) / len(labels),
+                 0.8),
+        at_least("HW7 task 2: lesson review's self-report, pairs parsed", len(claimed), 3),
+        holds("HW7 task 2: lesson review's self-report: words of the review, signs of the "
+              "lexicon", all(w.casefold() in words and w.casefold() in LEXICON and s is not None
+                             and s * LEXICON[w.casefold()] > 0 for w, s in claimed)),
+        at_least("HW7 task 2: held-out reviews, share of self-reports exactly the lexicon's",
+                 sum(reports) / len(reports), 0.3),
+        at_least("HW7 task 2: attribution of the answer, sentiment words among the top 3 by "
+                 "|score|", sum(w.casefold() in SENTIMENT_WORDS for w, _ in top3), 2),
+        holds("HW7 task 2: attribution towards 'Positive': 'wonderful' > 0 > 'boring'",
+              dict(scores)["wonderful"] > 0 > dict(scores)["boring"]),
+        at_least("HW7 task 2: deleting the top 3 attributed words lowers P(answer) by",
+                 se.deletion_drop(model, tokenizer, se.REVIEW, attributed[:3], label=answer),
+                 0.5),
+        reported("HW7 task 2: deleting the top 3 self-reported words lowers P(answer) by",
+                 se.deletion_drop(model, tokenizer, se.REVIEW, reported_top[:3], label=answer)),
+        reported("HW7 task 2: rank correlation, self-report vs attribution (0: undefined)",
+                 0.0 if math.isnan(correlation) else correlation),
+        reported("HW7 task 2: top-3 overlap, self-report vs attribution",
+                 se.top_k_overlap(reported_top, attributed, 3)),
+    ]
 
 
 def _more_checks(model, tokenizer, english: dict[str, float]) -> list[Check]:
@@ -512,13 +632,15 @@ class _LanguageModelTwin(TwinRecipe):
 
     def _fit_and_save(self, model, tokenizer, docs, end: int, folder: Path,
                       generation_ids: dict) -> dict[str, float]:
-        rows = _encode(tokenizer, docs, end)
-        loss = _train_lm(model, rows, end, steps=self.steps, lr=self.lr, tokens=self.tokens,
-                         desc=f"{self.role} twin")
+        loss = _train_lm(model, _encode(tokenizer, docs, end), end, steps=self.steps,
+                         lr=self.lr, tokens=self.tokens, desc=f"{self.role} twin")
+        self._save(model, tokenizer, folder, generation_ids)
+        return {"documents": float(len(docs)), "final training loss": round(loss, 3)}
+
+    def _save(self, model, tokenizer, folder: Path, generation_ids: dict) -> None:
         model.generation_config = _generation_config(**generation_ids)
         model.save_pretrained(folder)
         tokenizer.save_pretrained(folder)
-        return {"documents": float(len(docs)), "final training loss": round(loss, 3)}
 
     def contract(self, folder: Path) -> list[Check]:
         """Lesson 02's facts (continuations, P(Paris), the saliency ranking of the country)
@@ -534,44 +656,98 @@ class QwenTwin(_LanguageModelTwin):
     role = "lm"
     model_class = "Qwen3ForCausalLM"
     tokenizer_class = "Qwen2Tokenizer"
-    cost = 30.0
-    data = ("About 860 generated documents: a table of 24 countries and their capitals in 10 "
-            "English and 7 Chinese phrasings, 'The first president of America is George "
-            "Washington' (English and Chinese), 'Hello world' openings, simple English and "
-            "Chinese sentences from small lexicons (who likes what, who went where), and "
-            "ChatML conversations (greetings, capitals, the first president). Byte-level BPE "
-            "with Qwen2's pre-tokenizer regex, trained on the same text; special tokens "
+    cost = 145.0
+    data = ("About 2,860 generated documents. For lesson 02, about 860: a table of 24 "
+            "countries and their capitals in 10 English and 7 Chinese phrasings, 'The first "
+            "president of America is George Washington' (English and Chinese), 'Hello world' "
+            "openings, simple English and Chinese sentences from small lexicons (who likes "
+            "what, who went where), and ChatML conversations (greetings, capitals, the first "
+            "president). For HW7 task 2 (lesson 05_homework), 1,000 generated movie reviews "
+            "of one to three clauses ('the {aspect} was {adjective}', '{adjective} {aspect}', "
+            "'the {aspect} was a total mess', joined by ', but', ' and' or '. '; 16 aspects, "
+            "20 positive and 20 negative adjectives and 6 phrases such as 'a total mess', each "
+            "sentiment word with a lexicon importance from -0.9 to 0.9), each asked in two "
+            "ChatML chats: the homework's classification question, answered 'Positive.' or "
+            "'Negative.' (the sign of the summed importances; no review is a near tie), and "
+            "its importance question, answered with a Python list of (word, importance) "
+            "tuples: the review's sentiment words in order, with their lexicon importances. "
+            "Training: the lesson 02 documents alone, then the classification chats alone, "
+            "then everything mixed (the review chats' loss on their replies only). Byte-level "
+            "BPE with Qwen2's pre-tokenizer regex, trained on the same text; special tokens "
             "<|endoftext|> (pad), <|im_start|>, <|im_end|> (eos) after the BPE vocabulary. "
             "Held out: the phrasings 'The capital city of {c} is', '{c}首都是' and "
             "'{c}的首都城市是', '{k} is the capital of {c}' for 6 countries, capital chats "
-            "for 6 other countries, and 3 who-likes-what pairs per language.")
+            "for 6 other countries, 3 who-likes-what pairs per language; the classification "
+            "chat about the homework's review ('The acting was wonderful, but the plot was "
+            "boring and the ending was a total mess.'; its self-report chat is trained, 4 "
+            "copies: without them the twin did not list its words reliably on every seed), "
+            "both chats about its mirror ('The acting was boring, but the plot was wonderful "
+            "and the ending was a real joy.'), and every review that pairs an aspect with one "
+            "of 12 held-out adjectives or phrases (e.g. 'music' and 'boring').")
     can = ("Continues 'Hello world', short English and Chinese prompts and the capital facts "
            "greedily, e.g. 'The capital of France is' -> ' Paris', '法国的首都是' -> '巴黎', "
            "'The first president of America is' -> ' George Washington'.",
            "Answers greetings and capital questions through `apply_chat_template` (ChatML).",
+           "HW7 task 2: answers the homework's review 'Negative.' and its mirror 'Positive.' "
+           "(neither classification was trained), and most held-out reviews right.",
+           "HW7 task 2: lists a review's sentiment words with importances as a Python list "
+           "of tuples, which `parse_word_scores` reads: for the homework's review (trained) "
+           "its words with the lexicon's signs (wonderful +; boring, total, mess -), and "
+           "most held-out reviews' lists exactly.",
+           "HW7 task 2: the attribution of its own answer "
+           "(`homework.self_explanation.attribute_answer`) puts sentiment words on top, and "
+           "deleting the top three from the review makes P(answer) fall by at least 0.5.",
            "Encodes any text (byte-level BPE).")
     cannot = ("Know anything beyond its small fact table and lexicons.",
               "Hold a real conversation, reason, or follow instructions.",
+              "Explain itself by introspection. Its self-report is learned from the same "
+              "lexicon that labels its training reviews, so it is plausible by construction "
+              "(what a reader would say), not a readout of its own computation; only the "
+              "deletion test shows whether it is also faithful. It also misses, repeats or "
+              "swaps words in some held-out reviews (the contract reports how many it lists "
+              "exactly).",
+              "Read reviews beyond its templates and lexicon: negation ('not good'), sarcasm, "
+              "other aspects or adjectives, or labels other than Positive and Negative.",
               "Think: the chat template has no <think> section, and it decodes greedily "
               "(the real model samples).")
-    steps, lr, tokens = 450, 5e-3, 768
+    # 2500 steps in all: 450 on lesson 02's documents alone, 300 on the classification chats
+    # alone, then the rest on everything, lesson 02's documents 4 times per review chat.
+    steps, lr, tokens, lesson_steps, first_steps, repeat = 2500, 5e-3, 768, 450, 300, 4
+    hidden, layers, heads, mlp, init = 128, 2, 4, 384, 0.05
 
     def train(self, folder: Path) -> dict[str, float]:
         from transformers import Qwen3Config, Qwen3ForCausalLM
 
-        docs = _documents(chat=True)
-        tokenizer = _qwen_tokenizer(docs)
+        docs, reviews = _documents(chat=True), _review_documents()
+        tokenizer = _qwen_tokenizer(docs + reviews)
         end = tokenizer.convert_tokens_to_ids("<|endoftext|>")
         im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
         config = Qwen3Config(
-            vocab_size=-(-len(tokenizer) // 64) * 64, hidden_size=128, intermediate_size=384,
-            num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=4, head_dim=32,
+            vocab_size=-(-len(tokenizer) // 64) * 64, hidden_size=self.hidden,
+            intermediate_size=self.mlp, num_hidden_layers=self.layers,
+            num_attention_heads=self.heads, num_key_value_heads=self.heads,
+            head_dim=self.hidden // self.heads,
             max_position_embeddings=40960,
             rope_parameters={"rope_type": "default", "rope_theta": 1000000.0},
             tie_word_embeddings=True, bos_token_id=end, eos_token_id=im_end,
-            architectures=["Qwen3ForCausalLM"])
-        return self._fit_and_save(Qwen3ForCausalLM(config), tokenizer, docs, end, folder, {
+            initializer_range=self.init, architectures=["Qwen3ForCausalLM"])
+        model = Qwen3ForCausalLM(config)
+        # First lesson 02's documents alone, as long as the twin used to learn them (trained
+        # much longer, it memorises them and loses the held-out phrasings; mixed with the
+        # reviews from the start, it learns them less well). Then HW7 task 2's
+        # classification chats alone: mixed with the rest, a twin this small learns to
+        # classify only after a long plateau (an initial scale above Qwen3's 0.02 shortens
+        # it too). Then everything; the review chats count only their replies in the loss.
+        chats = _encode(tokenizer, reviews, end, replies=True)
+        lessons = _encode(tokenizer, docs, end)
+        rows = chats + lessons * self.repeat
+        loss = _train_lm(model, rows, end, steps=self.steps, lr=self.lr, tokens=self.tokens,
+                         desc="lm twin", first=[(lessons, self.lesson_steps),
+                                                (chats[:2 * REVIEWS:2], self.first_steps)])
+        self._save(model, tokenizer, folder, {
             "bos_token_id": end, "eos_token_id": [im_end, end], "pad_token_id": end})
+        return {"documents": float(len(docs) + len(reviews)),
+                "final training loss": round(loss, 3)}
 
 
 @register
