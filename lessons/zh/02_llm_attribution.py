@@ -18,14 +18,14 @@
 #
 # 第 01 课里，翻译模型读入一句中文、写出一句英文，Inseq 告诉我们每个英文词来自哪些源语言词。
 # 像 Qwen3 这样的对话模型没有单独的"源句"：它读入一段提示（prompt），然后接着往下写，
-# 一次一个 token。本课要问的是：它写出的每个 token，依靠的是前面哪些 token？
+# 一次一个词元。本课要问的是：它写出的每个词元，依靠的是前面哪些词元？
 #
 # 本课你将：
 #
-# - 为仅解码器（decoder-only）模型设置填充 token（pad token），并弄清它为什么重要；
+# - 为仅解码器（decoder-only）模型设置填充词元（pad token），并弄清它为什么重要；
 # - 用显著性（saliency）和注意力（attention）归因 "Hello world" 和一条事实性提示；
 # - 用**对比归因**提出一个更尖锐的问题：为什么是 "Paris" 而不是 "London"？
-# - 认识对话模板（chat template）的陷阱：模板自己的 token 也会进入归因结果；
+# - 认识对话模板（chat template）的陷阱：模板自己的词元也会进入归因结果；
 # - 在有 GPU 的机器上以 8 比特加载 GPT-2 XL。
 
 # %% tags=["setup"]
@@ -73,15 +73,15 @@ print("class:", type(model).__name__, "| tokenizer:", type(tokenizer).__name__,
 
 # %% [markdown]
 # 仅解码器模型只看到一条序列：先是提示，再是它已经写出的内容。第 *t* 步时，它根据
-# **前面所有的 token**（不论来自提示还是它自己的输出）预测第 *t* 个 token。
+# **前面所有的词元**（不论来自提示还是它自己的输出）预测第 *t* 个词元。
 # 所以 Inseq 给这类模型画的不是第 01 课那种"源 × 目标"的矩阵，而是一个三角形：
-# 第 *t* 个生成的 token 由它左边的每一个 token 来解释。
+# 第 *t* 个生成的词元由它左边的每一个词元来解释。
 #
-# ## 填充：仅解码器模型为什么需要 pad token
+# ## 填充：仅解码器模型为什么需要填充词元
 #
-# 只有一条提示时不需要填充。可一**批**长短不一的提示就需要了：短的要用 pad token 补齐，
-# 拼成一个矩形；再用*注意力掩码*（attention mask，1 表示真实 token，0 表示填充）
-# 告诉模型忽略补上的部分。先看看两类模型各自的 pad token。
+# 只有一条提示时不需要填充。可一**批**长短不一的提示就需要了：短的要用填充词元补齐，
+# 拼成一个矩形；再用*注意力掩码*（attention mask，1 表示真实词元，0 表示填充）
+# 告诉模型忽略补上的部分。先看看两类模型各自的填充词元。
 
 # %% tags=["pad-tokens"]
 gpt2_tokenizer = AutoTokenizer.from_pretrained(explainlab.resolve("lm-gpt2"))
@@ -90,7 +90,7 @@ for name, tok in [("lm", tokenizer), ("lm-gpt2", gpt2_tokenizer)]:
     print(f"{name:8} pad={tok.pad_token!r:16} eos={tok.eos_token!r:16} side={tok.padding_side}")
 
 # %% [markdown]
-# Qwen 的分词器自带 pad token（`<|endoftext|>`）。GPT-2 训练时就没有这个 token，
+# Qwen 的分词器自带填充词元（`<|endoftext|>`）。GPT-2 训练时就没有这个词元，
 # 所以给一批提示做填充会直接报错：
 
 # %% tags=["pad-error"]
@@ -101,13 +101,13 @@ except ValueError as error:
     print("ValueError:", error)
 
 # %% [markdown]
-# 常见的解决办法，报错信息里已经写了：把序列结束符（eos）拿来当 pad token。
+# 常见的解决办法，报错信息里已经写了：把序列结束符（eos）拿来当填充词元。
 # 这样做之所以安全，**正是因为**注意力掩码会把填充部分对模型遮住。
 # 还要告诉 `generate` 一声（`generation_config.pad_token_id`），否则每次调用它都会弹出警告；
 # 本课最后加载 GPT-2 时就会这样做。
 #
 # 填充要放在**左边**。仅解码器模型是在序列右端往后写的；如果填充在右边，
-# 第一个新 token 接在一串 pad 后面，而不是接在提示的最后一个词后面。
+# 第一个新词元接在一串 pad 后面，而不是接在提示的最后一个词后面。
 
 # %% tags=["pad-setup"]
 gpt2_tokenizer.pad_token = gpt2_tokenizer.eos_token  # 自己没有 pad token：借用 eos
@@ -135,9 +135,9 @@ for label, ids in [("with mask", masked), ("mask of ones", unmasked)]:
     print(f"{label:13}", tokenizer.batch_decode(ids[:, width:], skip_special_tokens=True))
 
 # %% [markdown]
-# **Inseq 怎样使用 pad token。** 加载模型时，Inseq 先从模型配置里取 pad id，
-# 没有就从分词器取，再没有就用 eos，并把它交给原本没有 pad token 的分词器；
-# 对仅解码器模型，它还会设置 `padding_side="left"`，并用这个 token 填充成批的提示。
+# **Inseq 怎样使用填充词元。** 加载模型时，Inseq 先从模型配置里取 pad id，
+# 没有就从分词器取，再没有就用 eos，并把它交给原本没有填充词元的分词器；
+# 对仅解码器模型，它还会设置 `padding_side="left"`，并用这个词元填充成批的提示。
 # 但 Inseq 0.7 还留着一个坑：由它**自己生成**续写时，并不传注意力掩码，
 # 所以一批长短不一的提示会像上面 "mask of ones" 那一行一样被生成。
 # 要么一次只归因一条提示，要么自己带着掩码批量生成，
@@ -160,15 +160,15 @@ for prompt in ["Hello world", "The capital of France is"]:
 # %% [markdown]
 # ## 对 "Hello world" 做显著性归因
 #
-# **显著性**问的是：把第 *i* 个 token 的输入嵌入（embedding）轻轻推一下，第 *t* 步生成的
-# token 的概率会变多少？它就是这个概率对前面每个 token 嵌入的梯度。Inseq 再把每个 token
+# **显著性**问的是：把第 *i* 个词元的输入嵌入（embedding）轻轻推一下，第 *t* 步生成的
+# 词元的概率会变多少？它就是这个概率对前面每个词元嵌入的梯度。Inseq 再把每个词元
 # 的梯度向量变成一个数（向量长度，即 L2 范数），并把每一列缩放到和为 1。
-# 因此这些分数是**相对的**：只说明在同一个生成 token 内，哪些前文 token 更重要；
+# 因此这些分数是**相对的**：只说明在同一个生成词元内，哪些前文词元更重要；
 # 不能跨列当作绝对量比较，也没有正负号。
 #
 # 我们把已经加载好的模型交给 Inseq 包装（不会重新下载），做归因，再用 `clean_attribution`
-# 把字节级 token 还原成可读的文字。`step_scores=["probability"]` 会多出一行：
-# 模型给每个生成 token 的概率。
+# 把字节级词元还原成可读的文字。`step_scores=["probability"]` 会多出一行：
+# 模型给每个生成词元的概率。
 
 # %% tags=["inseq-load"]
 import inseq
@@ -185,17 +185,17 @@ hello = explainlab.clean_attribution(hello, tokenizer)
 hello.show()
 
 # %% [markdown]
-# **怎么读这张热力图。** 每一**列**是一个生成的 token，每一**行**是它生成时已经存在的 token
+# **怎么读这张热力图。** 每一**列**是一个生成的词元，每一**行**是它生成时已经存在的词元
 # （先是提示，再是之前的输出）。每列之和为 1；格子颜色越深，这一行在梯度中占的份额越大。
-# 阶梯下方的格子是空的：一个 token 不可能依赖它自己或它之后才写出的 token。
-# 最后一行 `probability` 不是归因，而是模型对每个 token 有多大把握。
+# 阶梯下方的格子是空的：一个词元不可能依赖它自己或它之后才写出的词元。
+# 最后一行 `probability` 不是归因，而是模型对每个词元有多大把握。
 # 因为每列都做了归一化，一个把握十足的列和一个犹豫不决的列，看起来可能一样"鲜明"。
 #
 # ## 事实性提示："Paris" 从何而来？
 #
-# 现在换成包含事实的提示。我们要看第一个生成 token 那一列，并按分数给提示里的 token 排序。
+# 现在换成包含事实的提示。我们要看第一个生成词元那一列，并按分数给提示里的词元排序。
 # 下面这个小函数负责读数：`aggregate()` 做的就是前面说的 L2 范数和归一化，
-# 得到一张"token × 生成 token"的表。
+# 得到一张"词元 × 生成词元"的表。
 
 # %% tags=["ranking-helper"]
 def ranking(output, step=0):
@@ -221,10 +221,10 @@ print("highest saliency:", repr(fact_ranking[0][0]))
 
 # %% [markdown]
 # 上面的排序，就是模型自己对"你主要依靠哪个词"的回答。问首都时，我们希望排在最前的是国家名。
-# 常常和它争第一的有两类 token：
+# 常常和它争第一的有两类词元：
 #
 # - 像 "capital" 这种说明"要什么类型的答案"的词；
-# - 提示的**最后一个** token。下一个 token 正是在它的位置上预测出来的，
+# - 提示的**最后一个**词元。下一个词元正是在它的位置上预测出来的，
 #   梯度传回它的嵌入走的是最短的路。它得分高，是梯度方法的"近因效应"，
 #   并不说明 "is" 知道巴黎。
 #
@@ -232,8 +232,8 @@ print("highest saliency:", repr(fact_ranking[0][0]))
 # 所有梯度都很小，归一化之后的这一列只是告诉你，这些小梯度里哪个相对没那么小。
 #
 # 再用中文试一次。Qwen 的分词器以**字节**为单位：一个汉字占两到三个字节，
-# 原始 token 看起来像 `æ³ķåĽ½` 这样的乱码。`clean_attribution` 会把字节还原成汉字
-# （一个汉字被拆进两个 token 时，分别标成 `字(1/2)`、`字(2/2)`）。
+# 原始词元看起来像 `æ³ķåĽ½` 这样的乱码。`clean_attribution` 会把字节还原成汉字
+# （一个汉字被拆进两个词元时，分别标成 `字(1/2)`、`字(2/2)`）。
 
 # %% tags=["check-chinese"]
 zh_fact = inseq_model.attribute(
@@ -251,7 +251,7 @@ zh_fact.show()
 # ## 同样的提示，换成注意力
 #
 # Inseq 的 `attention` 方法不算梯度：它读取前向计算中的注意力权重，对所有头和所有层取平均，
-# 取的是生成每个 token 那一步的权重。我们沿用同一个包装好的模型，只换方法。
+# 取的是生成每个词元那一步的权重。我们沿用同一个包装好的模型，只换方法。
 
 # %% tags=["attention"]
 fact_attention = inseq_model.attribute(
@@ -265,17 +265,17 @@ fact_attention.show()
 # 把这个排序和显著性的排序比一比。两者一致固然好；不一致时，记住它们各自衡量的是什么：
 #
 # - 注意力权重说明的是**某个头从哪里读取信息**，而不是这次读取对预测改变了多少。
-#   对所有头和层取平均，会把真正起作用的头，和那些把权重"停放"在第一个 token 上的头混在一起
+#   对所有头和层取平均，会把真正起作用的头，和那些把权重"停放"在第一个词元上的头混在一起
 #   （这是仅解码器模型的常见习惯，称为*注意力汇聚*，attention sink）；
-# - 过了第一层，位置 *i* 上的向量已经混入了许多 token 的信息，
-#   "对第 *i* 个 token 的注意力"并不只是对第 *i* 个词的注意力。
+# - 过了第一层，位置 *i* 上的向量已经混入了许多词元的信息，
+#   "对第 *i* 个词元的注意力"并不只是对第 *i* 个词的注意力。
 #
 # 注意力是了解模型机制的廉价线索，却不是对输出的解释。
 #
 # ### 练习 1
 #
 # 把 `method` 改成 `"input_x_gradient"`（梯度乘以嵌入）或 `"integrated_gradients"`
-# （沿着从基线到输入的路径对梯度求平均，较慢），把排第一的 token 与上面两个排序比较。
+# （沿着从基线到输入的路径对梯度求平均，较慢），把排第一的词元与上面两个排序比较。
 
 # %% tags=["exercise-methods"]
 method = "input_x_gradient"  # 也可以试试 "integrated_gradients"、"saliency"、"attention"
@@ -287,7 +287,7 @@ other_ranking = ranking(explainlab.clean_attribution(other, tokenizer))
 # %% [markdown]
 # ## 对比归因：为什么是 "Paris" 而不是 "London"？
 #
-# "哪些 token 让 *Paris* 变得可能？"其实混着两个问题：为什么要输出一个城市名，
+# "哪些词元让 *Paris* 变得可能？"其实混着两个问题：为什么要输出一个城市名，
 # 以及为什么是这个城市。对比归因（Yin 和 Neubig，2022）只问后一个。被归因的量是一个差值：
 #
 # P("Paris" | 提示) − P("London" | 提示)
@@ -328,9 +328,9 @@ print("Paris preferred over London:", steps["contrast_prob_diff"][0].item() > 0)
 contrast_ranking = ranking(explainlab.clean_attribution(contrast, tokenizer))
 
 # %% [markdown]
-# 这里的生成 token 标成了"候选 → 强制给定的 token"（"London → Paris"）。
-# 它的分数回答的问题比之前更窄：推动哪些 token，会改变两个城市之间的**差距**。
-# 一个只宣告"接下来是个城市"的 token，会让两个概率一起涨落，差距不变。
+# 这里的生成词元标成了"候选 → 强制给定的词元"（"London → Paris"）。
+# 它的分数回答的问题比之前更窄：推动哪些词元，会改变两个城市之间的**差距**。
+# 一个只宣告"接下来是个城市"的词元，会让两个概率一起涨落，差距不变。
 #
 # 把这个排序和 "Paris" 的普通显著性排序比较。如果两者几乎一样，看看 P(London)：
 # 模型几乎不给 London 概率时，P(London) 的梯度也几乎为零，这个差值就和单独的 P(Paris) 没什么两样。
@@ -350,7 +350,7 @@ contrast_log.show()
 # %% [markdown]
 # 两个陷阱：
 #
-# - 两个答案最好**各只占一个 token**（这里是带前导空格的 " Paris" 和 " London"）。
+# - 两个答案最好**各只占一个词元**（这里是带前导空格的 " Paris" 和 " London"）。
 #   如果候选更长，Inseq 就得对齐两条序列（`contrast_targets_alignments`），
 #   这一步比较的就不再是同类的东西；
 # - 强制给定的文本未必是模型自己会说的。强制一个不太可能的答案，
@@ -406,10 +406,10 @@ chat = explainlab.clean_attribution(chat, tokenizer)
 chat.show()
 
 # %% [markdown]
-# 每个模板 token（`<|im_start|>`、`user`、换行、`assistant`，真实 Qwen3 上还有那个空的
+# 每个模板词元（`<|im_start|>`、`user`、换行、`assistant`，真实 Qwen3 上还有那个空的
 # think 块）都和问题里的词一样，是热力图中的一行，而且常常分走相当大的份额：
-# 模型确实要靠它们才知道该作答了。这里的份额有多大？我们按字符偏移找出属于问题的 token，
-# 再把所有生成 token 的分数中落在模板上的部分加起来。
+# 模型确实要靠它们才知道该作答了。这里的份额有多大？我们按字符偏移找出属于问题的词元，
+# 再把所有生成词元的分数中落在模板上的部分加起来。
 
 # %% tags=["chat-share"]
 def template_share(prompt, question, output):
@@ -432,13 +432,13 @@ chat_share = template_share(chat_prompt, messages[0]["content"], chat)
 # 对话模板的几个陷阱：
 #
 # - **不要靠删掉模板来"隐藏"它。** `attribute(..., skip_special_tokens=True)`
-#   会在模型看到之前就从*文本*里删掉特殊 token，于是你解释的是另一条提示，
+#   会在模型看到之前就从*文本*里删掉特殊词元，于是你解释的是另一条提示，
 #   而不是模型在对话中真正回答的那条。保留它们，只在*读结果*时把它们排除（像上面算份额那样）。
-# - **不要分词两次。** 把文本交给 Inseq（`tokenize=False`）。有些模型的模板以 BOS token 开头，
+# - **不要分词两次。** 把文本交给 Inseq（`tokenize=False`）。有些模型的模板以 BOS 词元开头，
 #   再用 `add_special_tokens=True` 对这段文本分词，就会多出第二个 BOS。
-#   Qwen 没有 BOS token，所以不受影响。
-# - **归一化的列会掩盖稀释。** 每列之和为 1，模板 token 越多，问题里每个 token 看起来就越小。
-#   问题中的 token 应该彼此比较，而不要拿去和没有模板的热力图比较。
+#   Qwen 没有 BOS 词元，所以不受影响。
+# - **归一化的列会掩盖稀释。** 每列之和为 1，模板词元越多，问题里每个词元看起来就越小。
+#   问题中的词元应该彼此比较，而不要拿去和没有模板的热力图比较。
 #
 # ### 练习 3
 #
@@ -476,7 +476,7 @@ if torch.cuda.is_available():
 # 而矩阵乘法中的离群值仍用 16 位计算（LLM.int8）。它只能在 CUDA GPU 上运行。
 # 下面的单元格在机器同时具备 GPU 和这个包时（Colab 上先 `pip install bitsandbytes`）
 # 以 8 比特加载 GPT-2 XL；否则打印说明，改为正常加载小号的 GPT-2。
-# 两种情况都沿用前面设置好 pad token 的分词器（GPT-2 和 GPT-2 XL 的分词器相同）。
+# 两种情况都沿用前面设置好填充词元的分词器（GPT-2 和 GPT-2 XL 的分词器相同）。
 
 # %% tags=["check-8bit"]
 from transformers import BitsAndBytesConfig
@@ -501,7 +501,7 @@ gpt2.generation_config.pad_token_id = gpt2_tokenizer.pad_token_id  # pad 设置�
 print(f"memory footprint: {gpt2.get_memory_footprint() / 2**20:.0f} MiB")
 
 # %% [markdown]
-# 归因代码与精度无关：包装模型、归因、清理 token、显示。
+# 归因代码与精度无关：包装模型、归因、清理词元、显示。
 # （梯度会穿过 8 比特的层传回嵌入层，而 bitsandbytes 不量化嵌入层，
 # 所以显著性在量化后的模型上同样可用。）
 
@@ -515,7 +515,7 @@ explainlab.clean_attribution(gpt2_hello, gpt2_tokenizer).show()
 # %% [markdown]
 # ### 练习 4
 #
-# 给 GPT-2 一条你自己写的事实性提示，读一读第一个生成 token 的排序。
+# 给 GPT-2 一条你自己写的事实性提示，读一读第一个生成词元的排序。
 # 然后像最后一个单元格那样释放内存。
 
 # %% tags=["exercise-gpt2"]
@@ -533,12 +533,12 @@ if torch.cuda.is_available():
 # %% [markdown]
 # ## 小结
 #
-# - 仅解码器模型用它前面的**所有** token 来解释每个生成的 token：既有提示，也有它自己之前的输出。
-# - 成批处理之前先设置好填充：pad token（没有就借用 eos）、填充放左边、始终传入注意力掩码。
-#   Inseq 会补上缺失的 pad token，但它自己的生成步骤不传掩码：请逐条归因提示。
-# - 显著性分数是相对的、没有正负号，并且按每个生成 token 归一化；
+# - 仅解码器模型用它前面的**所有**词元来解释每个生成的词元：既有提示，也有它自己之前的输出。
+# - 成批处理之前先设置好填充：填充词元（没有就借用 eos）、填充放左边、始终传入注意力掩码。
+#   Inseq 会补上缺失的填充词元，但它自己的生成步骤不传掩码：请逐条归因提示。
+# - 显著性分数是相对的、没有正负号，并且按每个生成词元归一化；
 #   注意力权重说明头从哪里读取信息，而不是什么真正起了作用。
 # - 对比归因（`contrast_prob_diff` 加 `contrast_targets`）解释的是在两个答案之间的选择，
 #   这往往才是你真正想问的问题；另一个答案极不可能时，加上 `logprob=True`。
 # - 对于对话模型，要归因模型真正看到的提示（对话模板、`add_generation_prompt=True`，
-#   Qwen3 还要 `enable_thinking=False`），读结果时看模板 token 的份额，而不是把它们删掉。
+#   Qwen3 还要 `enable_thinking=False`），读结果时看模板词元的份额，而不是把它们删掉。

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -16,10 +16,10 @@
 # %% [markdown]
 # # 用 BertViz 看注意力
 #
-# Transformer 的每一层都在 token 之间搬运信息，而每个注意力头决定了“从哪个 token
+# Transformer 的每一层都在词元之间搬运信息，而每个注意力头决定了“从哪个词元
 # 取多少”。BertViz 用三种视图把这些权重画出来：
 #
-# - **头视图（head view）**：一层里的各个头，画成从 token 连到 token 的线；
+# - **头视图（head view）**：一层里的各个头，画成从词元连到词元的线；
 # - **模型视图（model view）**：所有层、所有头一次排开，每个头一张小图；
 # - **神经元视图（neuron view）**：钻进某一个头，看权重是怎样由查询向量和键向量算出来的。
 #
@@ -47,14 +47,14 @@ session = explainlab.setup()
 #
 # ## 注意力权重是什么
 #
-# 在某一层的某一个头里，每个 token 都会生成一个*查询*（query）向量和一个*键*（key）向量。
-# token *i* 给 token *j* 的权重，就是查询 *i* 与键 *j* 的点积（除以向量维数的平方根）
-# 在所有 *j* 上做 softmax 的结果。每一行权重加起来等于 1；这个头对 token *i* 的输出，
-# 是所有 token 的*值*（value）向量按这些权重加权求和。
+# 在某一层的某一个头里，每个词元都会生成一个*查询*（query）向量和一个*键*（key）向量。
+# 词元 *i* 给词元 *j* 的权重，就是查询 *i* 与键 *j* 的点积（除以向量维数的平方根）
+# 在所有 *j* 上做 softmax 的结果。每一行权重加起来等于 1；这个头对词元 *i* 的输出，
+# 是所有词元的*值*（value）向量按这些权重加权求和。
 #
 # 所以权重回答的是“**这个头从哪里读信息**”，并不回答“读到的东西对输出影响多大”：
-# 被乘的值向量可长可短；残差连接本来就会把每个 token 自己带过这个头；过了第一层以后，
-# 所谓“某个 token”早已混进了整句话的信息。Jain 和 Wallace（2019）在
+# 被乘的值向量可长可短；残差连接本来就会把每个词元自己带过这个头；过了第一层以后，
+# 所谓“某个词元”早已混进了整句话的信息。Jain 和 Wallace（2019）在
 # *Attention is not Explanation* 中指出，差别很大的注意力分布可以给出同样的预测；
 # Wiegreffe 和 Pinter（2019）随后回应说，只要检验得当，注意力仍然能提供信息。
 # 因此，请把下面的视图当作**关于“这个头在做什么”的假设**，再用归因方法（第 01、03 课）去验证。
@@ -118,20 +118,20 @@ print("shape of each (batch, heads, query tokens, key tokens):",
 print("tokens:", tokens)
 
 # %% [markdown]
-# 每层一个张量；每个张量里每个头一个方阵：每一行是一个发出注意力的 token（查询），
-# 每一列是一个被关注的 token（键）。
+# 每层一个张量；每个张量里每个头一个方阵：每一行是一个发出注意力的词元（查询），
+# 每一列是一个被关注的词元（键）。
 #
 # ## 头视图
 #
-# `head_view` 接收这一串张量和 token 列表。加上 `html_action="return"`，它不自己显示，
+# `head_view` 接收这一串张量和词元列表。加上 `html_action="return"`，它不自己显示，
 # 而是把视图作为 HTML 对象返回；单元格最后一个值如果是 HTML 对象，notebook 就会把它显示出来。
 #
 # 怎么看：
 #
-# - 左列是发出注意力的 token，右列是被关注的 token。每条线是一个权重，线越深，权重越大。
+# - 左列是发出注意力的词元，右列是被关注的词元。每条线是一个权重，线越深，权重越大。
 # - 每种颜色代表一个头。顶部的彩色小方块用来开关各个头（单击切换，双击只看这一个头）；
 #   下拉框用来选层。
-# - 鼠标停在左侧某个 token 上，就只显示从它出发的线（停在右侧：只显示连到它的线）。
+# - 鼠标停在左侧某个词元上，就只显示从它出发的线（停在右侧：只显示连到它的线）。
 
 # %% tags=["head-view"]
 from bertviz import head_view
@@ -140,8 +140,8 @@ head_view(outputs.attentions, tokens, html_action="return")
 
 # %% [markdown]
 # 所有头都打开时，图会很乱。与其用眼睛一个个找，不如让代码来找一个模式清楚的头：
-# 对每一层、每一个头，算出每个词分给“紧挨在它前面的 token”的平均权重。
-# 得分接近 1 的头，几乎只从前一个 token 读信息。
+# 对每一层、每一个头，算出每个词分给“紧挨在它前面的词元”的平均权重。
+# 得分接近 1 的头，几乎只从前一个词元读信息。
 
 # %% tags=["previous-token"]
 def strongest_head(attention, offset=-1):
@@ -170,7 +170,7 @@ head_view(outputs.attentions, tokens, include_layers=[layer], layer=layer, heads
 # ## 同时输入两句话
 #
 # BERT 是用句子对训练的：`[CLS] 句子 A [SEP] 句子 B [SEP]`，`token_type_ids` 标出哪些
-# token 属于 B。把 B 的起始位置（`sentence_b_start`）告诉 `head_view`，下拉框里就会多出
+# 词元属于 B。把 B 的起始位置（`sentence_b_start`）告诉 `head_view`，下拉框里就会多出
 # 几个筛选项：A 到 A、B 到 B、A 到 B、B 到 A。把一个词连到另一句中同一个词的头，
 # 在“A 到 B”里最容易看出来。
 
@@ -192,8 +192,8 @@ head_view(pair_outputs.attentions, pair_tokens, sentence_b_start=sentence_b_star
 # `model_view` 把每一层的每一个头都画成一张缩略图：每层一行（第一层在最上面），每个头一列。
 # 点击缩略图可以放大。值得留意的形状：
 #
-# - 偏离中线一格的斜线：关注前一个或后一个 token 的头；
-# - 所有线都汇向 `[CLS]` 或 `[SEP]`：把注意力“停放”在特殊 token 上的头；
+# - 偏离中线一格的斜线：关注前一个或后一个词元的头；
+# - 所有线都汇向 `[CLS]` 或 `[SEP]`：把注意力“停放”在特殊词元上的头；
 # - 均匀散开的扇形：对整句话取平均的头。
 #
 # 上下对比各行：浅层和深层的模式并不一样。
@@ -209,10 +209,10 @@ model_view(outputs.attentions, tokens, html_action="return")
 # 很多头把大量权重放在 `[CLS]` 和 `[SEP]` 上。Clark 等人（2019）在
 # *What Does BERT Look At?* 中认为，这往往相当于“空操作”：这个头没什么可读的，就把注意力
 # 停在 `[SEP]` 这个安全的地方。Kobayashi 等人（2020）在 *Attention is Not Only a Weight*
-# 中把这一点量化了：一个头从 token *j* 加到 token *i* 上的东西，是权重乘以 *j* 变换后的值向量，
+# 中把这一点量化了：一个头从词元 *j* 加到词元 *i* 上的东西，是权重乘以 *j* 变换后的值向量，
 # 它的大小就是权重乘以这个向量的长度。
 #
-# 下一个单元格逐层比较：词的注意力有多大比例落在特殊 token 上——只看权重时是多少，
+# 下一个单元格逐层比较：词的注意力有多大比例落在特殊词元上——只看权重时是多少，
 # 按“权重 × 向量长度”算又是多少。
 
 # %% tags=["weight-vs-norm"]
@@ -240,13 +240,13 @@ print(pd.DataFrame(rows).set_index("layer").round(3).to_string())
 
 # %% [markdown]
 # 如果第二列比第一列小得多，说明前面视图里那些连向 `[SEP]` 的粗线其实没搬运多少信息：
-# 特殊 token 的值向量很短。头视图画的是权重，不是作用。以后看到一条粗线，想说
+# 特殊词元的值向量很短。头视图画的是权重，不是作用。以后看到一条粗线，想说
 # “模型看了这个词，所以这个词重要”之前，先想想这一点。
 #
 # ## 神经元视图
 #
-# 神经元视图打开一个头，展示它的权重是怎么算出来的：对你选中的 token，显示它的查询向量、
-# 每个 token 的键向量、两者逐元素的乘积，以及经 softmax 变成权重之前的点积。
+# 神经元视图打开一个头，展示它的权重是怎么算出来的：对你选中的词元，显示它的查询向量、
+# 每个词元的键向量、两者逐元素的乘积，以及经 softmax 变成权重之前的点积。
 # 正值为蓝色，负值为橙色。
 #
 # transformers 的模型不返回查询和键，所以 BertViz 自带了一份旧版 BERT 实现
@@ -282,7 +282,7 @@ print(type(neuron_model).__module__, type(neuron_model).__name__)
 print(neuron_tokenizer.tokenize(sentence_a))
 
 # %% [markdown]
-# `neuron_view.show` 会自己运行模型。我们把它打开在*这个*模型的“前一个 token”头上
+# `neuron_view.show` 会自己运行模型。我们把它打开在*这个*模型的“前一个词元”头上
 # （这是另一个模型，所以要重新找一遍），权重用 BertViz 自带的 `get_attention` 读取。
 
 # %% tags=["neuron-view"]
@@ -297,9 +297,9 @@ neuron_view.show(neuron_model, "bert", neuron_tokenizer, sentence_a,
                  layer=neuron_layer, head=neuron_head, html_action="return")
 
 # %% [markdown]
-# 怎么看：鼠标停在左侧某个 token 上，点击出现的 ⊕ 展开这个头。各列依次是这个 token 的查询、
-# 右侧每个 token 的键、两者的逐元素乘积 *q × k*，以及乘积之和 *q · k*。*q · k* 最大的那个
-# 在 softmax 里拿走大部分权重。在“前一个 token”头里，留意那几个只对左邻居呈深蓝色的维度：
+# 怎么看：鼠标停在左侧某个词元上，点击出现的 ⊕ 展开这个头。各列依次是这个词元的查询、
+# 右侧每个词元的键、两者的逐元素乘积 *q × k*，以及乘积之和 *q · k*。*q · k* 最大的那个
+# 在 softmax 里拿走大部分权重。在“前一个词元”头里，留意那几个只对左邻居呈深蓝色的维度：
 # 这个头正是靠它们来表示“我前面那个位置”。
 
 # %%
@@ -315,9 +315,9 @@ if torch.cuda.is_available():
 #
 # 像第 01 课的 MarianMT 翻译模型（角色 `mt-zh-en`）这样的编码器-解码器模型，有三类注意力：
 #
-# - **编码器自注意力**：中文源 token 关注源 token；
-# - **解码器自注意力**：英文 token 关注它之前的英文 token（不会往后看：解码器从左往右写）；
-# - **交叉注意力**：英文 token 关注中文源句。三者之中，它最接近词对齐。
+# - **编码器自注意力**：中文源词元关注源词元；
+# - **解码器自注意力**：英文词元关注它之前的英文词元（不会往后看：解码器从左往右写）；
+# - **交叉注意力**：英文词元关注中文源句。三者之中，它最接近词对齐。
 #
 # Marian 在 SDPA 下同样会掉进那个坑，所以也用 eager 注意力加载。
 
@@ -339,7 +339,7 @@ print("translation:", mt_tokenizer.decode(generated[0], skip_special_tokens=True
 # 跑一遍（*teacher forcing*，教师强制），取这一次前向计算的注意力。
 #
 # 读解码器注意力和交叉注意力时有个细节要注意：解码器的输入是译文整体右移一位，开头是一个
-# 起始 token（Marian 用 `<pad>`），某个 token 所在的那一行，是**预测下一个 token** 的那一步。
+# 起始词元（Marian 用 `<pad>`），某个词元所在的那一行，是**预测下一个词元**的那一步。
 # `<pad>` 那一行，就是模型决定第一个英文词的地方。
 
 # %% tags=["mt-attention"]
@@ -356,8 +356,8 @@ print("layers (encoder, decoder, cross):", len(mt_outputs.encoder_attentions),
       len(mt_outputs.decoder_attentions), len(mt_outputs.cross_attentions))
 
 # %% [markdown]
-# 把三组注意力和两组 token 交给 `head_view`。下拉框现在可以在 *Encoder*（编码器）、
-# *Decoder*（解码器）和 *Cross*（交叉）之间切换。交叉视图里，英文 token 在左，中文 token 在右。
+# 把三组注意力和两组词元交给 `head_view`。下拉框现在可以在 *Encoder*（编码器）、
+# *Decoder*（解码器）和 *Cross*（交叉）之间切换。交叉视图里，英文词元在左，中文词元在右。
 
 # %% tags=["mt-head-view"]
 head_view(encoder_attention=mt_outputs.encoder_attentions,
@@ -368,7 +368,7 @@ head_view(encoder_attention=mt_outputs.encoder_attentions,
 
 # %% [markdown]
 # 交叉注意力能找出词对齐吗？对每个英文词，下一个单元格取出生成它的那一步所在的行，
-# 把最后一层的各个头取平均，打印权重最大的中文 token。第 01 课用显著性（saliency）
+# 把最后一层的各个头取平均，打印权重最大的中文词元。第 01 课用显著性（saliency）
 # 做过同样的事，可以对照着看。
 
 # %% tags=["cross-alignment"]
@@ -389,7 +389,7 @@ print(pd.DataFrame(rows).to_string(index=False))
 #
 # ## 练习
 #
-# **1.** 换一句你自己的话，找出最关注**后一个** token 的头。修改 `my_sentence` 和
+# **1.** 换一句你自己的话，找出最关注**后一个**词元的头。修改 `my_sentence` 和
 # `offset`（-1 表示前一个，+1 表示后一个，0 表示自己），再运行这个单元格。
 # 换了句子，找到的还是同一个头吗？
 
@@ -445,5 +445,5 @@ if torch.cuda.is_available():
 # - 头视图把一层的各个头画成连线；模型视图把所有头画成缩略图；神经元视图展示一个头内部的
 #   查询和键，它需要用 BertViz 自己的模型类从本地文件夹加载。
 # - 对编码器-解码器模型，头视图可以同时接收编码器、解码器和交叉注意力；解码器的某一行，
-#   是预测下一个 token 的那一步。
+#   是预测下一个词元的那一步。
 # - 注意力权重说明一个头从哪里读信息，而不是什么对输出重要。用它来提出假设，用归因方法来检验。

@@ -19,7 +19,7 @@
 # 这份作业参照台大《生成式 AI 导论》的 HW7（“了解 AI 在想什么”），沿用它的输入：
 # 繁体字写的句子，以及在 GPU 条件允许时以 8 比特加载的 GPT-2 XL。作业分两部分：
 #
-# - **任务一：token 重要性。** 八道题，涉及翻译模型（第 01 课）、句子补全模型（第 02 课）、
+# - **任务一：词元重要性。** 八道题，涉及翻译模型（第 01 课）、句子补全模型（第 02 课）、
 #   BertViz 里的 BERT 编码器（第 04 课）和分类解释器（第 03 课）。
 # - **任务二：聊天模型解释自己。** 聊天模型给一条影评判出正负，并说出哪些词重要；
 #   你来测量它自己的答案是否真的依赖这些词。两道题。
@@ -50,8 +50,8 @@ session = explainlab.setup()
 #
 # `check` 的比较规则：
 #
-# - **token** 按清理后的表格里显示的样子比较，不区分大小写，忽略首尾空格和 `▁`、`Ġ`
-#   这类记号；如果最高分有两个 token 并列，答哪个都算对；
+# - **词元**按清理后的表格里显示的样子比较，不区分大小写，忽略首尾空格和 `▁`、`Ġ`
+#   这类记号；如果最高分有两个词元并列，答哪个都算对；
 # - **数字** 与标准答案相差不超过 0.005 就算对；
 # - **名次**（得分最高的记为 1）必须完全一致。
 #
@@ -72,9 +72,9 @@ results = {}
 # %% [markdown]
 # ## 任务一（a）：翻译模型
 #
-# 我们用**显著性**加载 `mt-zh-en` 模型（对每个生成的 token，求它的概率对每个源语言 token
-# 嵌入的梯度，每个 token 压成一个数，再把每一列归一化，使其和为 1），
-# 然后为第 01 课的简体句子做归因。步骤分数 `probability` 会加上模型对每个生成 token 的把握。
+# 我们用**显著性**加载 `mt-zh-en` 模型（对每个生成的词元，求它的概率对每个源语言词元
+# 嵌入的梯度，每个词元压成一个数，再把每一列归一化，使其和为 1），
+# 然后为第 01 课的简体句子做归因。步骤分数 `probability` 会加上模型对每个生成词元的把握。
 
 # %% tags=["check-translation"]
 SENTENCE = "我喜欢机器学习和人工智能。"
@@ -87,15 +87,15 @@ mt_saliency = explainlab.clean_attribution(mt_saliency, tokenizer=mt_model.token
 print(mt_saliency.info["generated_texts"][0])
 
 # %% [markdown]
-# 热力图：每一列是一个生成的 token，每一行是一个源语言 token。
+# 热力图：每一列是一个生成的词元，每一行是一个源语言词元。
 
 # %%
 mt_saliency.show()
 
 # %% [markdown]
 # 热力图是给眼睛看的；要准确读出数值，就用 `explainlab.homework.scores_table`
-# 把输出变成表格：每个源语言 token 一行，每个生成的 token 一列。对仅解码器模型（任务一（b）），
-# 行是序列中的所有 token；某个 token 出现之前生成的那些列里，它没有分数（NaN）。
+# 把输出变成表格：每个源语言词元一行，每个生成的词元一列。对仅解码器模型（任务一（b）），
+# 行是序列中的所有词元；某个词元出现之前生成的那些列里，它没有分数（NaN）。
 # 下面以 `machine` 这一列为例，演示读表格的三种方式：
 
 # %% tags=["reading-tables"]
@@ -113,7 +113,7 @@ print("ranks in the column, 1 = highest:",
 # ### 第 1 题
 #
 # HW7 问的是繁体字写的句子 `TRADITIONAL`。用显著性为它做归因。
-# 模型生成 `intelligence` 那一步，哪个**源语言 token** 得分最高？用字符串写出这个 token。
+# 模型生成 `intelligence` 那一步，哪个**源语言词元**得分最高？用字符串写出这个词元。
 
 # %% tags=["answer-q1"]
 # 你的代码：为 TRADITIONAL 做归因，清理结果，做成表格，读出那一列。
@@ -123,7 +123,7 @@ results["q1"] = explainlab.homework.check("q1", answer)
 # %% [markdown]
 # ### 第 2 题
 #
-# 仍然用显著性处理 `TRADITIONAL`：模型生成 `learning` 那一步，源语言 token `和`
+# 仍然用显著性处理 `TRADITIONAL`：模型生成 `learning` 那一步，源语言词元 `和`
 # 的得分是多少？用数字作答。
 
 # %% tags=["answer-q2"]
@@ -145,8 +145,8 @@ results["q3"] = explainlab.homework.check("q3", answer)
 # %% [markdown]
 # ### 第 4 题
 #
-# 用注意力处理 `TRADITIONAL`，模型生成 `machine` 那一步：源语言 token `和`
-# 排**第几名**？权重最大的 token 记为第 1 名。
+# 用注意力处理 `TRADITIONAL`，模型生成 `machine` 那一步：源语言词元 `和`
+# 排**第几名**？权重最大的词元记为第 1 名。
 
 # %% tags=["answer-q4"]
 # 你的代码。
@@ -155,8 +155,8 @@ results["q4"] = explainlab.homework.check("q4", answer)
 
 # %% [markdown]
 # 如果你表格里的显著性和注意力不一致，想想两者各自量的是什么。显著性问的是：
-# 源语言嵌入动一下，生成 token 的概率会变多少；注意力说的是解码器从哪里读取信息，
-# 而且很多头习惯把权重停放在 `</s>` 这类不代表任何词的 token 上。翻译模型到此用完。
+# 源语言嵌入动一下，生成词元的概率会变多少；注意力说的是解码器从哪里读取信息，
+# 而且很多头习惯把权重停放在 `</s>` 这类不代表任何词的词元上。翻译模型到此用完。
 
 # %%
 del mt_model, mt_saliency
@@ -175,8 +175,8 @@ if torch.cuda.is_available():
 # 怎么加载的；`check` 也在同一个模型上判定你的答案。
 #
 # 要解释一段由我们指定的续写，就把整段文字（提示加续写）交给 Inseq：
-# 它归因的正是这几个 token（*强制解码*），而不是模型自己会生成的内容。
-# 步骤分数 `probability` 告诉你模型觉得每个强制 token 有多可能。下面在另一个提示上演示这个方法：
+# 它归因的正是这几个词元（*强制解码*），而不是模型自己会生成的内容。
+# 步骤分数 `probability` 告诉你模型觉得每个强制词元有多可能。下面在另一个提示上演示这个方法：
 
 # %% tags=["check-forced"]
 lm, lm_tokenizer, loaded = explainlab.homework.completion_model(device=session.device)
@@ -192,8 +192,8 @@ print("probability of the forced token:",
 example.show()
 
 # %% [markdown]
-# 在仅解码器模型里，每个 token 都由它之前的**所有** token 来解释，
-# 所以续写有好几个 token 时，热力图呈阶梯状：第二个生成的 token 也由第一个来解释。
+# 在仅解码器模型里，每个词元都由它之前的**所有**词元来解释，
+# 所以续写有好几个词元时，热力图呈阶梯状：第二个生成的词元也由第一个来解释。
 #
 # ### 第 5 题
 #
@@ -211,7 +211,7 @@ results["q5"] = explainlab.homework.check("q5", answer)
 # %% [markdown]
 # ### 第 6 题
 #
-# 同样的强制续写，换成**注意力**：模型生成 `George` 时，提示中哪个 token 得到的权重最大？
+# 同样的强制续写，换成**注意力**：模型生成 `George` 时，提示中哪个词元得到的权重最大？
 
 # %% tags=["answer-q6"]
 PROMPT = "The first president of America is"
@@ -221,9 +221,9 @@ answer = None  # 提示中的一个 token，字符串
 results["q6"] = explainlab.homework.check("q6", answer)
 
 # %% [markdown]
-# 很多仅解码器模型会把大量注意力投向序列的第一个 token，不管它写的是什么。
+# 很多仅解码器模型会把大量注意力投向序列的第一个词元，不管它写的是什么。
 # 这叫*注意力汇聚*（attention sink）：某个头没什么可读时，就把权重放在那里。
-# 如果你第 6 题的答案正是这样的 token，它反映的是模型内部的“管道”，
+# 如果你第 6 题的答案正是这样的词元，它反映的是模型内部的“管道”，
 # 而不是哪个词决定了答案。
 
 # %%
@@ -257,9 +257,9 @@ head_view(attentions, tokens, html_action="return")
 
 # %% [markdown]
 # `attentions[layer]` 存放一层，维度依次是
-# `[batch, head, token that attends, token attended to]`（批次、头、发出注意力的 token、
-# 被关注的 token）。写成表格，第 0 层的 0 号头：每一行是发出注意力的 token，
-# 每一列是它关注的 token；每行之和为 1。
+# `[batch, head, token that attends, token attended to]`（批次、头、发出注意力的词元、
+# 被关注的词元）。写成表格，第 0 层的 0 号头：每一行是发出注意力的词元，
+# 每一列是它关注的词元；每行之和为 1。
 
 # %% tags=["head-table"]
 pd.DataFrame(attentions[0][0, 0].float().cpu().numpy(), index=tokens, columns=tokens).round(3)
@@ -267,7 +267,7 @@ pd.DataFrame(attentions[0][0, 0].float().cpu().numpy(), index=tokens, columns=to
 # %% [markdown]
 # ### 第 7 题
 #
-# 在第 0 层的 2 号头里，`sat` 最关注哪个 token？
+# 在第 0 层的 2 号头里，`sat` 最关注哪个词元？
 
 # %% tags=["answer-q7"]
 # 你的代码（或者用 head view：选第 0 层，双击 2 号头，把鼠标停在 "sat" 上）。
@@ -275,8 +275,8 @@ answer = None  # 一个 token，字符串
 results["q7"] = explainlab.homework.check("q7", answer)
 
 # %% [markdown]
-# 再看看这个头的其他行：它对每个 token 都做同样的事吗？规则简单的头
-# （比如“读前一个 token”）很好描述，但描述清楚一个头在做什么，
+# 再看看这个头的其他行：它对每个词元都做同样的事吗？规则简单的头
+# （比如“读前一个词元”）很好描述，但描述清楚一个头在做什么，
 # 并不等于知道预测有多依赖它。
 
 # %%
@@ -289,7 +289,7 @@ if torch.cuda.is_available():
 # ## 任务一（d）：分类解释器
 #
 # `sst2` 模型把一段文字判为 NEGATIVE 或 POSITIVE。课程软件包里的
-# `SequenceClassificationExplainer`（第 03 课）用积分梯度把模型的输出归因到输入 token 上。
+# `SequenceClassificationExplainer`（第 03 课）用积分梯度把模型的输出归因到输入词元上。
 # 和显著性不同，这些归因有**正负号**：正分把结果推向我们所问的类别，负分则推离它。
 
 # %% tags=["explainer-positive"]
@@ -332,7 +332,7 @@ if torch.cuda.is_available():
 #
 # 1. 它套上自己的对话模板，给影评判出正负；
 # 2. 它列出重要的词（它的**自我报告**）；
-# 3. 我们把它**自己的**答案 token 归因到影评中的各个词上；
+# 3. 我们把它**自己的**答案词元归因到影评中的各个词上；
 # 4. 比较两份排序；
 # 5. 从影评中删掉两份排序各自排在最前面的词，测量它答案的概率下降多少（**删除测试**）。
 #
@@ -355,7 +355,7 @@ print(explainlab.models.describe("lm"))
 
 # %% [markdown]
 # 先看判断。`classify_question` 写出用户的消息，`ask` 把它套上模型的对话模板发出去，
-# 用贪心解码生成回答。`label_probabilities` 给出回答开头处每个标签第一个 token 的概率；
+# 用贪心解码生成回答。`label_probabilities` 给出回答开头处每个标签第一个词元的概率；
 # 概率更大的那个就是模型的答案（贪心解码写出的正是它），删除测试要盯住的也是它。
 
 # %% tags=["task2-label"]
@@ -377,9 +377,9 @@ print(f"the {source}:\n{reply}")
 print(f"{len(claimed)} pairs:", claimed)
 
 # %% [markdown]
-# 现在来测量。`attribute_answer` 像第 02 课那样，对模型自己的答案 token 做**对比归因**：
-# 被归因的量是它所选标签第一个 token 的 logit 减去另一个标签第一个 token 的 logit，
-# 方法是在影评各 token 的嵌入上做积分梯度（Captum），再按词求和。
+# 现在来测量。`attribute_answer` 像第 02 课那样，对模型自己的答案词元做**对比归因**：
+# 被归因的量是它所选标签第一个词元的 logit 减去另一个标签第一个词元的 logit，
+# 方法是在影评各词元的嵌入上做积分梯度（Captum），再按词求和。
 # 无论模型选了哪个标签，符号都调整为正分推向 "Positive"，以便和自我报告比较。
 
 # %% tags=["task2-attribute"]

@@ -37,13 +37,13 @@ _MESSAGES = {
                    "zh": "{answer!r} 不是数字：请用数字作答，例如 0.25。"},
     "not_candidate": {"en": "{answer!r} is not one of the tokens in question: write the token "
                             "as your cleaned table shows it.",
-                      "zh": "{answer!r} 不在候选 token 之中：请照你清理过的表格上显示的样子"
-                            "写这个 token。"},
+                      "zh": "{answer!r} 不在候选词元之中：请照你清理过的表格上显示的样子"
+                            "写这个词元。"},
     "uncleaned": {"en": "{answer!r} is a raw token, as the tokenizer stores it: pass the output "
                         "through explainlab.clean_attribution (lesson 01) and answer with the "
                         "token as the cleaned table shows it.",
-                  "zh": "{answer!r} 是分词器内部的原始 token：先用 explainlab.clean_attribution "
-                        "清理输出（第 01 课），再照清理后的表格写这个 token。"},
+                  "zh": "{answer!r} 是分词器内部的原始词元：先用 explainlab.clean_attribution "
+                        "清理输出（第 01 课），再照清理后的表格写这个词元。"},
 }
 _SPACE = {"en": " ", "zh": ""}  # between sentences
 

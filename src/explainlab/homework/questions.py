@@ -91,14 +91,14 @@ def _judge(qid: str, profile: str) -> Judge:
 _TRADITIONAL = {"en": "Attribute the traditional sentence (TRADITIONAL), not the simplified "
                       "one the lesson shows: the tokens and the scores differ.",
                 "zh": "要归因的是繁体句子（TRADITIONAL），不是课上演示的简体句子："
-                      "token 和分数都不一样。"}
+                      "词元和分数都不一样。"}
 _STEP = {"en": "That is the score at another generated token: take the column of the token "
                "the question names.",
-         "zh": "这是另一个生成 token 那一步的分数：请取题目所说的那个生成 token 的列。"}
+         "zh": "这是另一个生成词元那一步的分数：请取题目所说的那个生成词元的列。"}
 _TRANSPOSED = {"en": "Row and column are swapped: the rows are the source tokens, the "
                      "columns the generated tokens (table.loc[source, generated]).",
-               "zh": "行和列读反了：行是源语言 token，列是生成的 token"
-                     "（table.loc[源 token, 生成 token]）。"}
+               "zh": "行和列读反了：行是源语言词元，列是生成的词元"
+                     "（table.loc[源词元, 生成词元]）。"}
 _ATTENTION_FOR_SALIENCY = {"en": "That is the attention weight; the question asks for "
                                  "saliency (the default method of the Inseq model).",
                            "zh": "这是注意力权重；题目问的是显著性（saliency，"
@@ -119,7 +119,7 @@ def _hints(en: str, zh: str) -> dict[str, str]:
     "q1", "mt-zh-en", "token",
     _hints("Translator, saliency, HW7's sentence in traditional characters: which source "
            "token gets the highest score when the model generates 'intelligence'?",
-           "翻译模型，显著性，HW7 的繁体句子：生成 “intelligence” 时，哪个源语言 token "
+           "翻译模型，显著性，HW7 的繁体句子：生成 “intelligence” 时，哪个源语言词元"
            "得分最高？"),
     _hints("Attribute TRADITIONAL with saliency, make a table with scores_table, and take "
            "the row with the largest value in the column 'intelligence' (idxmax).",
@@ -144,7 +144,7 @@ def _q1() -> Judge:
     "q2", "mt-zh-en", "number",
     _hints("Translator, saliency, traditional sentence: what is the score of the source token "
            "和 when the model generates 'learning'?",
-           "翻译模型，显著性，繁体句子：生成 “learning” 时，源语言 token “和” 的得分是多少？"),
+           "翻译模型，显著性，繁体句子：生成 “learning” 时，源语言词元 “和” 的得分是多少？"),
     _hints(f"Read your saliency table at row 和, column 'learning'. Any number within "
            f"±{NUMBER_TOLERANCE} counts.",
            f"在你的显著性表格里读 “和” 这一行、“learning” 这一列。与正确值相差不超过 "
@@ -168,7 +168,7 @@ def _q2() -> Judge:
     "q3", "mt-zh-en", "number",
     _hints("Translator, traditional sentence, the source token 我 when the model generates "
            "'I': what is its attention weight minus its saliency score?",
-           "翻译模型，繁体句子，生成 “I” 时的源语言 token “我”：它的注意力权重减去显著性得分，"
+           "翻译模型，繁体句子，生成 “I” 时的源语言词元 “我”：它的注意力权重减去显著性得分，"
            "等于多少？"),
     _hints("Attribute TRADITIONAL twice, with saliency and with method=\"attention\", read "
            "the same cell (row 我, column 'I') in both tables and subtract: "
@@ -198,7 +198,7 @@ def _q3() -> Judge:
     "q4", "mt-zh-en", "rank",
     _hints("Translator, attention, traditional sentence: when the model generates 'machine', "
            "what is the rank of the source token 和 (1 = the most weight)?",
-           "翻译模型，注意力，繁体句子：生成 “machine” 时，源语言 token “和” 排第几"
+           "翻译模型，注意力，繁体句子：生成 “machine” 时，源语言词元 “和” 排第几"
            "（权重最大的排第 1）？"),
     _hints("Rank the column 'machine' of your attention table from the largest weight down, "
            "starting at 1: rank(ascending=False, method=\"min\"), and read the row 和.",
@@ -238,7 +238,7 @@ def _q4() -> Judge:
     {"attention": _ATTENTION_FOR_SALIENCY, "step": _hints(
         "That is the score at 'George', the first generated token: the question asks about "
         "'Washington', the second.",
-        "这是第一个生成 token “George” 那一步的分数：题目问的是第二个，“Washington”。")}))
+        "这是第一个生成词元 “George” 那一步的分数：题目问的是第二个，“Washington”。")}))
 def _q5() -> Judge:
     tables = models.completion_tables()
     return number_judge(models.cell(tables["saliency"], "America", "Washington"),
@@ -252,13 +252,13 @@ def _q5() -> Judge:
     "q6", "lm-gpt2", "token",
     _hints("Sentence completion (GPT-2), attention, the same forced continuation: which "
            "prompt token gets the most weight when the model generates 'George'?",
-           "句子补全（GPT-2），注意力，同样的强制续写：生成 “George” 时，提示词里哪个 token "
+           "句子补全（GPT-2），注意力，同样的强制续写：生成 “George” 时，提示词里哪个词元"
            "得到的权重最大？"),
     _hints("Attribute with method=\"attention\" and take idxmax of the column 'George'. "
            "Decoder-only models often pour attention onto the first token whatever it says: "
            "do not assume the answer is a content word.",
            "用 method=\"attention\" 归因，取 “George” 列的 idxmax。只有解码器的模型常把注意力"
-           "倒在第一个 token 上，不管它是什么词：别想当然地以为答案是实词。"),
+           "倒在第一个词元上，不管它是什么词：别想当然地以为答案是实词。"),
     {"saliency": _SALIENCY_FOR_ATTENTION, "step": _hints(
         "That is the answer at 'Washington': the question asks about 'George'.",
         "这是 “Washington” 那一步的答案：题目问的是 “George”。")}))
@@ -279,14 +279,14 @@ BERTVIZ_LAYER, BERTVIZ_HEAD = 0, 2  # counted from 0, as BertViz's menus and col
     _hints(f"BertViz: in layer {BERTVIZ_LAYER}, head {BERTVIZ_HEAD} (both counted from 0), "
            f"which token does 'sat' attend to most in {models.BERTVIZ_TEXT!r}?",
            f"BertViz：第 {BERTVIZ_LAYER} 层的 {BERTVIZ_HEAD} 号头（层和头都从 0 数起）里，"
-           f"{models.BERTVIZ_TEXT!r} 中的 “sat” 最关注哪个 token？"),
+           f"{models.BERTVIZ_TEXT!r} 中的 “sat” 最关注哪个词元？"),
     _hints("Take attentions[layer][0, head]: its row of 'sat' (the token that attends) "
            "holds the weights 'sat' gives; [CLS] and [SEP] are candidates too.",
-           "取 attentions[layer][0, head]：“sat” 那一行（发出注意力的一方）就是它分给各 token "
+           "取 attentions[layer][0, head]：“sat” 那一行（发出注意力的一方）就是它分给各词元"
            "的权重；[CLS] 和 [SEP] 也算候选。"),
     {"transposed": _hints("That is the token that attends most to 'sat' (its column); the "
                           "question asks where 'sat' itself looks (its row).",
-                          "这是最关注 “sat” 的 token（“sat” 那一列）；题目问的是 “sat” 自己看"
+                          "这是最关注 “sat” 的词元（“sat” 那一列）；题目问的是 “sat” 自己看"
                           "向哪里（它那一行）。"),
      "from_one": _hints("Layers and heads are counted from 0, as BertViz counts them: "
                         "attentions[0] is layer 0.",

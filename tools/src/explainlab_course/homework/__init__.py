@@ -244,7 +244,7 @@ def key_table(key: dict) -> str:
     for q in key["questions"]:
         tolerance = (f"±{q['tolerance']:g}" if q["kind"] == "number"
                      else ("exact" if not zh else "须完全一致") if q["kind"] == "rank"
-                     else ("the token" if not zh else "该 token"))
+                     else ("the token" if not zh else "该词元"))
         text = q["question"].replace("|", "\\|")
         rows.append(f"| {q['id']} | {text} | {_shown(q['answer'], q['kind'])} | {tolerance} |")
     return "\n".join(rows) + "\n"
