@@ -273,3 +273,29 @@ def test_on_a_cuda_model(lm):
     assert se.deletion_drop(gpu, tokenizer, se.REVIEW, ["boring", "total", "mess"],
                             label="Negative") > 0
     assert next(gpu.parameters()).device.type == "cuda"
+
+
+@pytest.mark.slow
+def test_attribute_answer_keeps_its_activations_within_the_budget(lm, monkeypatch):
+    """With a budget of two rows, no forward pass takes more than two, and the scores are
+    those of one pass with every step."""
+    from explainlab.explain import _attribution
+
+    model, tokenizer = lm
+    whole = se.attribute_answer(model, tokenizer, se.REVIEW)
+    tokens = len(tokenizer(se.chat_prompt(tokenizer, se.classify_question(se.REVIEW)),
+                           add_special_tokens=False)["input_ids"])
+    one_row = _attribution.ACTIVATION_BUDGET // _attribution.rows_that_fit(model, tokens)
+    monkeypatch.setattr(_attribution, "ACTIVATION_BUDGET", 2 * one_row + 1)
+    rows = []
+    handle = model.register_forward_pre_hook(
+        lambda _m, args, kwargs: rows.append(kwargs["inputs_embeds"].shape[0])
+        if "inputs_embeds" in kwargs else None, with_kwargs=True)
+    try:
+        bounded = se.attribute_answer(model, tokenizer, se.REVIEW)
+    finally:
+        handle.remove()
+    assert rows and max(rows) == 2
+    assert [w for w, _ in bounded] == [w for w, _ in whole]
+    assert all(abs(a - b) <= 1e-5 * (1 + abs(a))
+               for (_, a), (_, b) in zip(whole, bounded, strict=True))

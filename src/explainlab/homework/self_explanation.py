@@ -208,7 +208,9 @@ def attribute_answer(model, tokenizer, review: str, *, label: str | None = None,
     blind on Qwen3: RMSNorm makes each layer see a token's embedding regardless of its
     length, so input × gradient is close to 0. A token's score is the sum over its
     embedding of (input − baseline) × gradient; a word's score is the sum of its tokens'.
-    Only the review's words are scored, not the template or the question.
+    Only the review's words are scored, not the template or the question. The gradient
+    passes go through the model as many at a time as fit in
+    ``explainlab.explain.ACTIVATION_BUDGET`` of activations.
 
     Args:
         label: the answer to attribute, "Positive" or "Negative"; by default the model's own
@@ -225,6 +227,8 @@ def attribute_answer(model, tokenizer, review: str, *, label: str | None = None,
     Introduced in lesson 05_homework.
     """
     from captum.attr import InputXGradient, IntegratedGradients
+
+    from ..explain._attribution import rows_that_fit
 
     review = _review(review)
     if method not in METHODS:
@@ -258,7 +262,7 @@ def attribute_answer(model, tokenizer, review: str, *, label: str | None = None,
             baseline = torch.where(in_review[None, :, None], filler.detach(), embeds)
             attributions = IntegratedGradients(contrast_logits).attribute(
                 embeds.requires_grad_(), baselines=baseline, n_steps=n_steps,
-                internal_batch_size=n_steps)
+                internal_batch_size=min(n_steps, rows_that_fit(model, ids.shape[1])))
     scores = (attributions[0].float().sum(-1) * towards_positive).tolist()
 
     totals = [0.0] * len(words)
