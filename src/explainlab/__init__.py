@@ -19,9 +19,10 @@ __all__ = [
 ]
 
 # Submodules that lessons reach as attributes after a plain `import explainlab`
-# (`explainlab.homework.check(...)`, `explainlab.images.make_image(...)`),
+# (`explainlab.homework.check(...)`, `explainlab.images.make_image(...)`,
+# `explainlab.evaluate.faithfulness(...)`),
 # imported on first use (PEP 562).
-_LAZY_SUBMODULES = ("explain", "homework", "images")
+_LAZY_SUBMODULES = ("evaluate", "explain", "homework", "images")
 
 
 def __getattr__(name: str):

@@ -51,7 +51,8 @@ EVERY_LESSON = "*"
 
 # Modules whose import registers claims (one per lesson); loaded on first use.
 CLAIM_MODULES = ("every_lesson", "mt_attribution", "llm_attribution",
-                 "classification_explainers", "bertviz_attention", "homework")
+                 "classification_explainers", "bertviz_attention", "homework",
+                 "testing_explanations")
 
 _CLAIMS: dict[str, dict[str, Claim]] = {}
 
