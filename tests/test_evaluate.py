@@ -204,7 +204,8 @@ def test_patch_residual_on_the_lm_twin():
     tokenizer = AutoTokenizer.from_pretrained(folder)
     paris, tokyo = (tokenizer(w)["input_ids"][0] for w in (" Paris", " Tokyo"))
     frame = ev.patch_residual(model, tokenizer, "The capital of France is",
-                              "The capital of Japan is", lambda l: l[:, paris] - l[:, tokyo])
+                              "The capital of Japan is",
+                              lambda logits: logits[:, paris] - logits[:, tokyo])
     assert list(frame.columns) == ["The", "capital", "of", "Japan", "is"]
     assert list(frame.index) == ["embeddings", *(f"block {i}" for i in
                                                  range(model.config.num_hidden_layers))]
@@ -219,5 +220,5 @@ def test_patch_residual_on_the_lm_twin():
     assert frame.loc[last, "is"] == pytest.approx(clean, abs=1e-3)
     with pytest.raises(ValueError, match="same number of tokens"):
         ev.patch_residual(model, tokenizer, "The capital of France is", "Paris is",
-                          lambda l: l[:, paris])
+                          lambda logits: logits[:, paris])
     assert not model.training

@@ -262,6 +262,11 @@ def test_lesson_roles_are_read_from_the_source(tmp_path):
     assert gpucheck.lesson_roles(lesson) == ["lm", "lm-gpt2", "qa"]
     assert set(gpucheck.lesson_roles(ROOT / "lessons" / "en" / "01_mt_attribution.py")) \
         == {"mt-zh-en"}
+    # The homework loads GPT-2 through the package, naming no role.
+    loader = tmp_path / "05_x.py"
+    loader.write_text("model, tokenizer, _ = explainlab.homework.completion_model()\n",
+                      encoding="utf-8")
+    assert gpucheck.lesson_roles(loader) == ["lm-gpt2"]
 
 
 # ----------------------------------------------------------------------------- report

@@ -384,13 +384,20 @@ def compare_notebooks(ref: NotebookNode, got: NotebookNode, *, lesson: str = "",
 _QUOTED = re.compile(r"""["']([\w-]+)["']""")
 
 
+PACKAGE_LOADERS = {"explainlab.homework.completion_model(": "lm-gpt2"}
+"""Loaders of the learner's package that a lesson calls without naming the role they load
+(on a CPU; ``scale.requirements`` knows their GPU-only variants)."""
+
+
 def lesson_roles(path: str | Path) -> list[str]:
     """The model roles a lesson uses: every quoted role name in its source, whether passed
-    to ``explainlab.resolve`` or to a helper of the lesson (``load("sst2")``)."""
+    to ``explainlab.resolve`` or to a helper of the lesson (``load("sst2")``), and the roles
+    of the package's loaders it calls (``PACKAGE_LOADERS``)."""
     from explainlab.models import list_roles
 
-    return sorted(set(_QUOTED.findall(Path(path).read_text(encoding="utf-8")))
-                  & set(list_roles()))
+    source = Path(path).read_text(encoding="utf-8")
+    loaded = {role for call, role in PACKAGE_LOADERS.items() if call in source}
+    return sorted((set(_QUOTED.findall(source)) | loaded) & set(list_roles()))
 
 
 def missing_twins(roles: Sequence[str]) -> list[str]:

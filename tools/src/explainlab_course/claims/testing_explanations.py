@@ -9,8 +9,7 @@ from __future__ import annotations
 import math
 import re
 
-from . import both_languages_print_the_same, cell_by_tag, claim, expect, paired_claim, \
-    tagged_text
+from . import both_languages_print_the_same, cell_by_tag, claim, expect, paired_claim, tagged_text
 
 SLUG = "06_testing_explanations"
 METRICS = ("comprehensiveness", "sufficiency", "AOPC", "deletion AUC", "insertion AUC")

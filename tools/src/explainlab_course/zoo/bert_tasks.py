@@ -49,6 +49,7 @@ from .bert_tasks_data import (
     relevance_examples,
     sentiment_examples,
 )
+from .testing_checks import previous_token_head_checks, sentiment_deletion_checks
 
 TOP_WORDS = 10000  # most frequent vocabulary entries kept besides characters and used pieces
 SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
@@ -217,6 +218,9 @@ class SentimentTwin(TwinRecipe):
         "Labels short reviews with sentiment words it never trained on (\"the film was "
         "superb\", \"a dreadful, boring mess\"), through MiniLM's pretrained word embeddings "
         "(held-out accuracy below).",
+        "Lesson 06: the tokens integrated gradients ranks first drive its prediction: "
+        "deleting them lowers P(predicted class) far more than deleting tokens at random "
+        "(comprehensiveness and sufficiency against a random ranking, checks below).",
     )
     cannot = (
         f"It is not distilbert-base-uncased-finetuned-sst-2-english: {SST2_LAYERS} small "
@@ -289,7 +293,8 @@ class SentimentTwin(TwinRecipe):
                 at_least("hand-written held-out reviews right", sentiment_accuracy(
                     model, tokenizer, list(SST2_HELD_OUT_REVIEWS)), 1.0),
                 at_least("ordinary reviews: smallest probability of the right label",
-                         min(right), 0.6)]
+                         min(right), 0.6),
+                *sentiment_deletion_checks(model, tokenizer)]
 
 
 SST2_ORDINARY_REVIEWS = (
@@ -635,6 +640,9 @@ class BertVizTwin(TwinRecipe):
         "(load with attn_implementation=\"eager\" and pass output_attentions=True).",
         "Has heads with clear patterns: some attend to the previous or next token, some to "
         "[SEP] (checks below: layer.head of the strongest of each).",
+        "Lesson 06: its previous-token head (layer 0, head 2) carries the left neighbour: "
+        "switched off, a word's vector reacts much less to its neighbour being masked than "
+        "with another head of the layer switched off (checks below).",
     )
     cannot = (
         "It is not xtremedistil-l12-h384-uncased: 6 layers, not 12, and other weights.",
@@ -649,7 +657,9 @@ class BertVizTwin(TwinRecipe):
         return checks
 
     def contract(self, folder: Path) -> list[Check]:
-        return [*_pattern_contract(folder), *_bertviz_heads(folder)]
+        model, tokenizer = _load(folder, "AutoModel")
+        return [*_pattern_contract(folder), *_bertviz_heads(folder),
+                *previous_token_head_checks(model.eval(), tokenizer, layer=0, head=2)]
 
 
 @register

@@ -31,6 +31,7 @@ from .reviews import (
     lesson_reviews,
     training_reviews,
 )
+from .testing_checks import patching_checks
 
 # --- the corpus ------------------------------------------------------------------------
 # Chinese text is written with "/" between words. The LM sees it without the bars; the
@@ -506,7 +507,7 @@ def _contract(model, tokenizer) -> list[Check]:
                at_least(f"held out '{name}': share answered right", sum(h) / len(h),
                         HELD_OUT_MIN[name]) for name, h in hits.items()]
     if tokenizer.chat_template:
-        checks += review_checks(model, tokenizer)
+        checks += review_checks(model, tokenizer) + patching_checks(model, tokenizer)
     return checks
 
 
@@ -697,6 +698,9 @@ class QwenTwin(_LanguageModelTwin):
            "HW7 task 2: the attribution of its own answer "
            "(`homework.self_explanation.attribute_answer`) puts sentiment words on top, and "
            "deleting the top three from the review makes P(answer) fall by at least 0.5.",
+           "Lesson 06: activation patching from 'The capital of France is' into 'The capital "
+           "of Japan is' turns its answer into Paris at the country's position in the "
+           "embeddings and at the last position after the last block (checks below).",
            "Encodes any text (byte-level BPE).")
     cannot = ("Know anything beyond its small fact table and lexicons.",
               "Hold a real conversation, reason, or follow instructions.",
