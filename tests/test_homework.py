@@ -383,3 +383,47 @@ def test_task2_questions_on_the_twin(offline):
     assert _reason("q10", float(sizes.statistic)) == "right"
     assert _mistake("q10", float(signed.statistic), "signed") or (
         abs(signed.statistic - sizes.statistic) <= homework.NUMBER_TOLERANCE)
+
+
+@pytest.mark.slow
+def test_task3_questions_on_the_twin(offline):
+    """q11 and q12 with the package's public pieces, as a learner writes them."""
+    from transformers import (
+        AutoModelForCausalLM,
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+    )
+
+    from explainlab import evaluate
+    from explainlab.explain import SequenceClassificationExplainer
+
+    path = offline("sst2")
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForSequenceClassification.from_pretrained(path).eval()
+    explainer = SequenceClassificationExplainer(model, tokenizer)
+
+    def metrics(text, signed=True):
+        _, _, scorer = evaluate.classifier_scorer(model, tokenizer, text)
+        scores = [s for _, s in explainer(text)[1:-1]]
+        return evaluate.faithfulness(evaluate.perturbation_curves(
+            scorer, evaluate.ranking(scores, signed=signed)))
+
+    review = metrics("This movie was a complete waste of time.")
+    assert _reason("q11", round(review["AOPC"], 3)) == "right"
+    assert _reason("q11", review["AOPC"] + 0.05) == "wrong"
+    assert _mistake("q11", review["comprehensiveness"], "comprehensiveness")
+    assert _mistake("q11", metrics("I love you, I like you")["AOPC"], "example")
+    unsigned = metrics("This movie was a complete waste of time.", signed=False)["AOPC"]
+    assert _mistake("q11", unsigned, "unsigned") or _reason("q11", unsigned) == "right"
+
+    path = offline("lm")
+    lm = AutoModelForCausalLM.from_pretrained(path).eval()
+    lm_tokenizer = AutoTokenizer.from_pretrained(path)
+    berlin, tokyo = (lm_tokenizer(w)["input_ids"][0] for w in (" Berlin", " Tokyo"))
+    frame = evaluate.patch_residual(lm, lm_tokenizer, "The capital of Germany is",
+                                    "The capital of Japan is",
+                                    lambda logits: logits[:, berlin] - logits[:, tokyo])
+    assert frame.attrs["clean"] > 0 > frame.attrs["corrupted"]
+    assert _reason("q12", float(frame.loc["block 0", "is"])) == "right"
+    assert _mistake("q12", float(frame.loc["embeddings", "is"]), "embeddings")
+    assert _mistake("q12", float(frame.loc["block 0", "Japan"]), "country")

@@ -18,7 +18,7 @@
 #
 # This homework follows HW7 of NTU's *Introduction to Generative AI* ("Understanding what
 # AI is thinking"), with its inputs: the sentence in traditional characters, and GPT-2 XL
-# in 8 bits where a GPU allows it. It has two tasks:
+# in 8 bits where a GPU allows it. It has three tasks:
 #
 # - **Task 1, token importance.** Eight questions on the translator (lesson 01), the
 #   sentence-completion model (lesson 02), a BERT encoder in BertViz (lesson 04) and a
@@ -26,6 +26,8 @@
 # - **Task 2, a chat model explains itself.** A chat model labels a movie review and says
 #   which words mattered; you measure whether its own answer depends on those words. Two
 #   questions.
+# - **Task 3, test an explanation.** A deletion test and activation patching, as in
+#   lesson 06. Two questions.
 #
 # Each section shows a tool on one input, and the questions ask about another input,
 # method or step: you write the call and read the number yourself. Every question has an
@@ -518,6 +520,72 @@ MY_GUESSES = "wonderful: 0.8, boring: -0.6, mess: -0.7, acting: 0.1"  # edit me
 mine = explain_self.rank_towards(explainlab.homework.parse_word_scores(MY_GUESSES), label)
 drop = explain_self.deletion_drop(chat_model, chat_tokenizer, REVIEW, mine[:3], label=label)
 print(f"my top 3: {mine[:3]}; without them P({label}) falls by {drop:.3f}")
+
+# %% [markdown]
+# ## Task 3: test an explanation (lesson 06)
+#
+# Lesson 06 tested explanations instead of reading them. Two of its tests, on your own:
+# the **deletion test** of the classification explainer's ranking, and **activation
+# patching** on the chat model. The example runs the deletion test on the review of Task 1d:
+# `classifier_scorer` gives the probability of the predicted class with any tokens removed,
+# `ranking` orders the explainer's tokens (integrated gradients has a sign, so by signed
+# score), `perturbation_curves` removes and inserts them in that order and `faithfulness`
+# sums the curves up.
+
+# %% tags=["task3-example"]
+evaluate = explainlab.evaluate
+sst2 = AutoModelForSequenceClassification.from_pretrained(sst2_path).to(session.device)
+explainer = explainlab.explain.SequenceClassificationExplainer(sst2, sst2_tokenizer)
+
+example = "I love you, I like you"
+tokens, target, scorer = evaluate.classifier_scorer(sst2, sst2_tokenizer, example)
+scores = [score for _, score in explainer(example)[1:-1]]  # without [CLS] and [SEP]
+curves = evaluate.perturbation_curves(scorer, evaluate.ranking(scores))
+print("predicted:", sst2.config.id2label[target])
+print({name: round(value, 3) for name, value in evaluate.faithfulness(curves).items()})
+
+# %% [markdown]
+# ### Question 11
+#
+# Run the same test on the review `"This movie was a complete waste of time."`: what is the
+# **AOPC** of the explainer's ranking?
+
+# %% tags=["answer-q11"]
+# Your code.
+answer = None  # a number
+results["q11"] = explainlab.homework.check("q11", answer)
+
+# %% [markdown]
+# Now activation patching (lesson 06's last section). `patch_residual` runs the chat model on
+# the second prompt and, one cell at a time, pastes in the hidden state a block had on the
+# first prompt; the table holds the metric for each (block, position). The example patches
+# France into Japan and prints the shape of the table and its rows.
+
+# %% tags=["task3-patching"]
+paris, tokyo = (chat_tokenizer(word)["input_ids"][0] for word in (" Paris", " Tokyo"))
+patched = evaluate.patch_residual(
+    chat_model, chat_tokenizer, "The capital of France is", "The capital of Japan is",
+    lambda logits: logits[:, paris] - logits[:, tokyo])
+print("rows:", list(patched.index))
+print("columns:", list(patched.columns))
+
+# %% [markdown]
+# ### Question 12
+#
+# Patch `"The capital of Germany is"` into `"The capital of Japan is"`, with the metric
+# logit(`" Berlin"`) − logit(`" Tokyo"`). What is the metric when the **last position** is
+# patched after **block 0**?
+
+# %% tags=["answer-q12"]
+# Your code.
+answer = None  # a number
+results["q12"] = explainlab.homework.check("q12", answer)
+
+# %%
+del sst2, explainer
+gc.collect()
+if torch.cuda.is_available():
+    torch.cuda.empty_cache()
 
 # %% [markdown]
 # ## Your score

@@ -17,12 +17,13 @@
 # # 作业：亲手写代码，量一量模型在关注什么
 #
 # 这份作业参照台大《生成式 AI 导论》的 HW7（“了解 AI 在想什么”），沿用它的输入：
-# 繁体字写的句子，以及在 GPU 条件允许时以 8 比特加载的 GPT-2 XL。作业分两部分：
+# 繁体字写的句子，以及在 GPU 条件允许时以 8 比特加载的 GPT-2 XL。作业分三部分：
 #
 # - **任务一：词元重要性。** 八道题，涉及翻译模型（第 01 课）、句子补全模型（第 02 课）、
 #   BertViz 里的 BERT 编码器（第 04 课）和分类解释器（第 03 课）。
 # - **任务二：聊天模型解释自己。** 聊天模型给一条影评判出正负，并说出哪些词重要；
 #   你来测量它自己的答案是否真的依赖这些词。两道题。
+# - **任务三：检验解释。** 像第 06 课那样做删除测试和激活修补。两道题。
 #
 # 每一节先在一个输入上演示一个工具，题目问的却是另一个输入、另一种方法或另一步：
 # 调用要你自己写，数值也要你自己读。每道题都有一个作答单元格。在里面写好代码，
@@ -489,6 +490,69 @@ MY_GUESSES = "wonderful: 0.8, boring: -0.6, mess: -0.7, acting: 0.1"  # 改成�
 mine = explain_self.rank_towards(explainlab.homework.parse_word_scores(MY_GUESSES), label)
 drop = explain_self.deletion_drop(chat_model, chat_tokenizer, REVIEW, mine[:3], label=label)
 print(f"my top 3: {mine[:3]}; without them P({label}) falls by {drop:.3f}")
+
+# %% [markdown]
+# ## 任务三：检验解释（第 06 课）
+#
+# 第 06 课不再只是读解释，而是检验解释。这里请你亲手做其中两项检验：对分类解释器给出的
+# 排序做**删除测试**，以及在聊天模型上做**激活修补**。示例在任务一（d）的影评上做删除测试：
+# `classifier_scorer` 给出删掉任意词元后预测类别的概率；`ranking` 给解释器的词元排序
+# （积分梯度的分数有正负号，所以按带符号的分数排）；`perturbation_curves` 按这个顺序删除、
+# 插入词元；`faithfulness` 把两条曲线归结成几个指标。
+
+# %% tags=["task3-example"]
+evaluate = explainlab.evaluate
+sst2 = AutoModelForSequenceClassification.from_pretrained(sst2_path).to(session.device)
+explainer = explainlab.explain.SequenceClassificationExplainer(sst2, sst2_tokenizer)
+
+example = "I love you, I like you"
+tokens, target, scorer = evaluate.classifier_scorer(sst2, sst2_tokenizer, example)
+scores = [score for _, score in explainer(example)[1:-1]]  # 去掉 [CLS] 和 [SEP]
+curves = evaluate.perturbation_curves(scorer, evaluate.ranking(scores))
+print("predicted:", sst2.config.id2label[target])
+print({name: round(value, 3) for name, value in evaluate.faithfulness(curves).items()})
+
+# %% [markdown]
+# ### 第 11 题
+#
+# 对影评 `"This movie was a complete waste of time."` 做同样的检验：解释器给出的排序，
+# **AOPC** 是多少？
+
+# %% tags=["answer-q11"]
+# 你的代码。
+answer = None  # 一个数字
+results["q11"] = explainlab.homework.check("q11", answer)
+
+# %% [markdown]
+# 接下来是激活修补（第 06 课最后一节）。`patch_residual` 让聊天模型读第二条提示，
+# 每次只在一个格子里换上某个模块在第一条提示上的隐藏状态；表格给出每个（模块，位置）
+# 对应的指标。示例把 France 修补进 Japan，打印表格的各行和各列。
+
+# %% tags=["task3-patching"]
+paris, tokyo = (chat_tokenizer(word)["input_ids"][0] for word in (" Paris", " Tokyo"))
+patched = evaluate.patch_residual(
+    chat_model, chat_tokenizer, "The capital of France is", "The capital of Japan is",
+    lambda logits: logits[:, paris] - logits[:, tokyo])
+print("rows:", list(patched.index))
+print("columns:", list(patched.columns))
+
+# %% [markdown]
+# ### 第 12 题
+#
+# 把 `"The capital of Germany is"` 修补进 `"The capital of Japan is"`，指标是
+# logit(`" Berlin"`) − logit(`" Tokyo"`)。在**模块 0** 之后修补**最后一个位置**时，
+# 指标是多少？
+
+# %% tags=["answer-q12"]
+# 你的代码。
+answer = None  # 一个数字
+results["q12"] = explainlab.homework.check("q12", answer)
+
+# %%
+del sst2, explainer
+gc.collect()
+if torch.cuda.is_available():
+    torch.cuda.empty_cache()
 
 # %% [markdown]
 # ## 你的得分

@@ -88,7 +88,7 @@ def test_grades_the_solved_the_blank_the_half_blank_and_the_faker(offline, tmp_p
     out = tmp_path / "grades.csv"
     rows = homework.grade(paths, profile="offline", out=out, progress=False)
     by_file = {row["file"]: row for row in rows}
-    assert by_file["solved.ipynb"]["total"] == len(QUESTIONS) >= 8
+    assert by_file["solved.ipynb"]["total"] == len(QUESTIONS) >= 12
     assert all(by_file["solved.ipynb"][q] == 1 for q in QUESTIONS)
     assert by_file["blank.ipynb"]["total"] == 0
     assert by_file["half.ipynb"]["total"] == len(QUESTIONS) - 1

@@ -22,6 +22,10 @@ LM_PROMPT = "The first president of America is"
 LM_CONTINUATION = " George Washington"
 SST2_TEXT = "I love you, I like you"
 BERTVIZ_TEXT = "The cat sat on the mat"
+# Task 3 (lesson 06's tests): a review for the deletion test, two prompts for patching.
+FAITHFULNESS_TEXT = "This movie was a complete waste of time."
+PATCH_CLEAN, PATCH_CORRUPTED = "The capital of Germany is", "The capital of Japan is"
+PATCH_ANSWERS = (" Berlin", " Tokyo")
 
 
 def _device() -> str:
@@ -268,6 +272,61 @@ def _task2(path: str, device: str) -> dict[str, Any]:
                  if len(ranking) >= k}
         return {"label": label, "claimed": claimed, "measured": measured, "before": before,
                 "drops": drops}
+    finally:
+        del model
+        free_memory()
+
+
+def task3() -> dict[str, Any]:
+    """Task 3 as the lesson computes it: the faithfulness of the explainer's ranking of
+    ``FAITHFULNESS_TEXT`` (signed and by absolute value) and of the example's, and the
+    patching table from ``PATCH_CLEAN`` into ``PATCH_CORRUPTED``."""
+    from ..models import resolve
+
+    device = _device()
+    return {**_faithfulness(resolve("sst2"), device), **_patching(resolve("lm"), device)}
+
+
+@cache
+def _faithfulness(path: str, device: str) -> dict[str, Any]:
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from .. import evaluate
+    from ..explain import SequenceClassificationExplainer
+
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForSequenceClassification.from_pretrained(path).to(device).eval()
+    try:
+        explainer = SequenceClassificationExplainer(model, tokenizer)
+        found = {}
+        for name, text in (("text", FAITHFULNESS_TEXT), ("example", SST2_TEXT)):
+            _, _, score = evaluate.classifier_scorer(model, tokenizer, text)
+            scores = [s for _, s in explainer(text)[1:-1]]
+            for signed in (True, False):
+                curves = evaluate.perturbation_curves(
+                    score, evaluate.ranking(scores, signed=signed))
+                found[name, signed] = evaluate.faithfulness(curves)
+        return {"faithfulness": found}
+    finally:
+        del model
+        free_memory()
+
+
+@cache
+def _patching(path: str, device: str) -> dict[str, Any]:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from .. import evaluate
+
+    dtype = "auto" if device.startswith("cuda") else torch.float32  # as Session.dtype
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, device_map={"": device})
+    try:
+        first, second = (tokenizer(w)["input_ids"][0] for w in PATCH_ANSWERS)
+        return {"patching": evaluate.patch_residual(
+            model, tokenizer, PATCH_CLEAN, PATCH_CORRUPTED,
+            lambda logits: logits[:, first] - logits[:, second])}
     finally:
         del model
         free_memory()

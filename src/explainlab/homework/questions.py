@@ -382,3 +382,64 @@ def _q10() -> Judge:
         rank_correlation(table["claimed"].abs(), table["measured"].abs()),
         tolerance=NUMBER_TOLERANCE,
         mistakes={"signed": rank_correlation(table["claimed"], table["measured"])})
+
+
+# --------------------------------------------------------------------------- Task 3
+
+
+@_question(Question(
+    "q11", "sst2", "number",
+    _hints(f"Task 3, the deletion test of lesson 06: what is the AOPC of the "
+           f"explainer's ranking (predicted class) of {models.FAITHFULNESS_TEXT!r}?",
+           f"任务三，第 06 课的删除测试：解释器（针对预测类别）给 {models.FAITHFULNESS_TEXT!r} "
+           "的词元排序，AOPC 是多少？"),
+    _hints("As in the example: drop [CLS] and [SEP] from the explainer's pairs, rank the "
+           "scores with their sign, build the curves with the scorer of this review and read "
+           f"'AOPC'. Any number within ±{NUMBER_TOLERANCE} counts.",
+           "照示例做：去掉解释器结果里的 [CLS] 和 [SEP]，按带符号的分数排序，用这条影评的打分函数"
+           f"画曲线，再读出 'AOPC'。与正确值相差不超过 ±{NUMBER_TOLERANCE} 都算对。"),
+    {"comprehensiveness": _hints(
+        "That is the comprehensiveness (the fall at a few shares of the tokens); AOPC averages "
+        "the fall over every step of the deletion curve.",
+        "这是全面性（只看几个词元比例处的下降）；AOPC 是删除曲线每一步下降量的平均。"),
+     "unsigned": _hints(
+        "That ranks the tokens by absolute value; integrated gradients has a sign: rank with "
+        "signed=True (the default).",
+        "这是按绝对值排的序；积分梯度的分数有正负号，请用 signed=True（默认值）排序。"),
+     "example": _hints(
+        "That is the example review's AOPC; use the question's review.",
+        "这是示例影评的 AOPC；请换成题目里的影评。")}))
+def _q11() -> Judge:
+    found = models.task3()["faithfulness"]
+    return number_judge(found["text", True]["AOPC"], tolerance=NUMBER_TOLERANCE,
+                        mistakes={"comprehensiveness": found["text", True]["comprehensiveness"],
+                                  "unsigned": found["text", False]["AOPC"],
+                                  "example": found["example", True]["AOPC"]})
+
+
+@_question(Question(
+    "q12", "lm", "number",
+    _hints(f"Task 3, activation patching: patch {models.PATCH_CLEAN!r} into "
+           f"{models.PATCH_CORRUPTED!r}, with the metric logit(' Berlin') − logit(' Tokyo'). "
+           "What is the metric with the last position patched after block 0?",
+           f"任务三，激活修补：把 {models.PATCH_CLEAN!r} 修补进 {models.PATCH_CORRUPTED!r}，"
+           "指标是 logit(' Berlin') − logit(' Tokyo')。"
+           "在模块 0 之后修补最后一个位置时，指标是多少？"),
+    _hints("Call evaluate.patch_residual with the chat model, the two prompts in that order "
+           "and the metric, then read the row 'block 0' in the last column. Any number within "
+           f"±{NUMBER_TOLERANCE} counts.",
+           "用聊天模型、按这个顺序的两条提示和指标调用 evaluate.patch_residual，然后读 "
+           f"'block 0' 这一行的最后一列。与正确值相差不超过 ±{NUMBER_TOLERANCE} 都算对。"),
+    {"embeddings": _hints(
+        "That is the row 'embeddings'; the question asks for the row 'block 0'.",
+        "这是 'embeddings' 那一行；题目问的是 'block 0' 那一行。"),
+     "country": _hints(
+        "That is the country's column; the question asks for the last position (the last "
+        "column).",
+        "这是国家那一列；题目问的是最后一个位置（最后一列）。")}))
+def _q12() -> Judge:
+    frame = models.task3()["patching"]
+    country = list(frame.columns).index("Japan")
+    return number_judge(float(frame.loc["block 0"].iloc[-1]), tolerance=NUMBER_TOLERANCE,
+                        mistakes={"embeddings": float(frame.loc["embeddings"].iloc[-1]),
+                                  "country": float(frame.loc["block 0"].iloc[country])})

@@ -128,3 +128,20 @@ def task2_compares_and_runs_the_deletion_test(nb):
     text = tagged_text(nb, "exercise-guesses")
     expect(re.search(r"my top 3: \[.*\]; without them P\(Negative\) falls by -?[\d.]+", text),
            "'my top 3: [...]; without them P(Negative) falls by <x>'", text)
+
+
+@claim(SLUG)
+def task3_examples_run(nb):
+    """Task 3's deletion test names the predicted class POSITIVE and prints the five metrics
+    with comprehensiveness above sufficiency; its patching example lists the rows
+    (embeddings, then the blocks) and the prompt's cleaned tokens."""
+    text = tagged_text(nb, "task3-example")
+    metrics = dict(re.findall(r"'([\w ]+)': (-?[\d.]+)", text))
+    expect(text.startswith("predicted: POSITIVE") and set(metrics) == {
+        "comprehensiveness", "sufficiency", "AOPC", "deletion AUC", "insertion AUC"}
+           and float(metrics["comprehensiveness"]) > float(metrics["sufficiency"]),
+           "'predicted: POSITIVE' and five metrics, comprehensiveness above sufficiency", text)
+    text = tagged_text(nb, "task3-patching")
+    expect(re.search(r"^rows: \['embeddings', 'block 0', 'block 1'", text, re.M)
+           and "columns: ['The', 'capital', 'of', 'Japan', 'is']" in text,
+           "the rows from 'embeddings' and the columns The capital of Japan is", text)

@@ -58,4 +58,18 @@ answer = tokens[int(row.argmax())]"""),
              "zh": "对两列的绝对值求 Spearman 秩相关。"},
             """answer = explainlab.homework.rank_correlation(comparison["claimed"].abs(),
                                                comparison["measured"].abs())"""),
+    "q11": ({"en": "The example's deletion test, on the question's review; read AOPC.",
+             "zh": "把示例的删除测试用在题目的影评上，读出 AOPC。"},
+            """review = "This movie was a complete waste of time."
+_, _, review_scorer = evaluate.classifier_scorer(sst2, sst2_tokenizer, review)
+review_scores = [score for _, score in explainer(review)[1:-1]]
+review_curves = evaluate.perturbation_curves(review_scorer, evaluate.ranking(review_scores))
+answer = evaluate.faithfulness(review_curves)["AOPC"]"""),
+    "q12": ({"en": "Germany into Japan; the row 'block 0', the last column.",
+             "zh": "把 Germany 修补进 Japan；读 'block 0' 那一行的最后一列。"},
+            """berlin, tokyo = (chat_tokenizer(w)["input_ids"][0] for w in (" Berlin", " Tokyo"))
+germany = evaluate.patch_residual(
+    chat_model, chat_tokenizer, "The capital of Germany is", "The capital of Japan is",
+    lambda logits: logits[:, berlin] - logits[:, tokyo])
+answer = float(germany.loc["block 0"].iloc[-1])"""),
 }
