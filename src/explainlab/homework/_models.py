@@ -247,17 +247,22 @@ def task2() -> dict[str, Any]:
     return _task2(resolve("lm"), device)
 
 
-@cache
-def _task2(path: str, device: str) -> dict[str, Any]:
+def _chat_model(path: str, device: str) -> tuple[Any, Any]:
+    """The chat model (role ``lm``) and its tokenizer, loaded as the lesson loads them."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    dtype = "auto" if device.startswith("cuda") else torch.float32  # as Session.dtype
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, device_map={"": device})
+    return model, AutoTokenizer.from_pretrained(path)
+
+
+@cache
+def _task2(path: str, device: str) -> dict[str, Any]:
     from . import self_explanation as explain_self
     from .self_explanation import REVIEW
 
-    dtype = "auto" if device.startswith("cuda") else torch.float32  # as Session.dtype
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, device_map={"": device})
+    model, tokenizer = _chat_model(path, device)
     try:
         probabilities = explain_self.label_probabilities(model, tokenizer, REVIEW)
         label = max(probabilities, key=probabilities.get)
@@ -314,14 +319,9 @@ def _faithfulness(path: str, device: str) -> dict[str, Any]:
 
 @cache
 def _patching(path: str, device: str) -> dict[str, Any]:
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     from .. import evaluate
 
-    dtype = "auto" if device.startswith("cuda") else torch.float32  # as Session.dtype
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, device_map={"": device})
+    model, tokenizer = _chat_model(path, device)
     try:
         first, second = (tokenizer(w)["input_ids"][0] for w in PATCH_ANSWERS)
         return {"patching": evaluate.patch_residual(
