@@ -153,7 +153,7 @@ pd.DataFrame({name: values.numpy() for name, values in maps.items()}, index=toke
 # of the predicted class with any set of tokens removed; `evaluate.ranking` orders the
 # tokens (by absolute value for the methods without sign); `evaluate.perturbation_curves`
 # removes and inserts in that order; `evaluate.faithfulness` sums the curves up. The random
-# ranking is drawn ten times per review and averaged.
+# ranking is drawn five times per review and averaged.
 
 # %% tags=["sst2-faithfulness"]
 UNSIGNED = {"saliency", "attention", "attention rollout"}
@@ -161,9 +161,9 @@ generator = np.random.default_rng(0)
 
 
 def curves_of(scorer, scores, name):
-    # Deletion and insertion curves of one ranking (ten random ones, averaged, for "random").
+    # Deletion and insertion curves of one ranking (five random ones, averaged, for "random").
     if name == "random":
-        orders = [list(generator.permutation(len(scores))) for _ in range(10)]
+        orders = [list(generator.permutation(len(scores))) for _ in range(5)]
     else:
         orders = [evaluate.ranking(scores.tolist(), signed=name not in UNSIGNED)]
     runs = [evaluate.perturbation_curves(scorer, order) for order in orders]
@@ -314,18 +314,19 @@ def image_maps(picture):
     def forward(x):
         return vit(pixel_values=x).logits.softmax(-1)
 
-    patch = (3, vit.config.patch_size, vit.config.patch_size)  # occlude one patch at a time
+    side = vit.config.image_size // 7
+    window = (3, side, side)  # occlude a 7 x 7 grid of squares
     maps = {"saliency": Saliency(forward).attribute(pixels, target=target).abs(),
             "integrated gradients": IntegratedGradients(forward).attribute(
                 pixels, target=target, n_steps=16, internal_batch_size=16),
             "input × gradient": InputXGradient(forward).attribute(pixels, target=target),
             "occlusion": Occlusion(forward).attribute(
-                pixels, target=target, sliding_window_shapes=patch, strides=patch,
+                pixels, target=target, sliding_window_shapes=window, strides=window,
                 perturbations_per_eval=16)}
     maps = {name: values.sum(1, keepdim=True) for name, values in maps.items()}
-    side = vit.config.image_size // vit.config.patch_size
+    grid = vit.config.image_size // vit.config.patch_size
     rollout = evaluate.attention_rollout(out.attentions)[0, 1:]  # [CLS] row, patches only
-    maps["attention rollout"] = rollout.reshape(1, 1, side, side)
+    maps["attention rollout"] = rollout.reshape(1, 1, grid, grid)
     return ({name: torch.nn.functional.interpolate(
                 values.detach().float().cpu(), size=picture.size[::-1], mode="nearest")[0, 0]
              for name, values in maps.items()},

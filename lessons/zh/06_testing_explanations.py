@@ -150,7 +150,7 @@ pd.DataFrame({name: values.numpy() for name, values in maps.items()}, index=toke
 # 现在开始检验。`evaluate.classifier_scorer` 返回一个函数，它给出删掉任意一组词元之后
 # 预测类别的概率；`evaluate.ranking` 给词元排序（不带符号的方法按绝对值排）；
 # `evaluate.perturbation_curves` 按这个顺序删除和插入；`evaluate.faithfulness` 对曲线做汇总。
-# 随机排名在每条影评上抽十次，再取平均。
+# 随机排名在每条影评上抽五次，再取平均。
 
 # %% tags=["sst2-faithfulness"]
 UNSIGNED = {"saliency", "attention", "attention rollout"}
@@ -158,9 +158,9 @@ generator = np.random.default_rng(0)
 
 
 def curves_of(scorer, scores, name):
-    # 一种排名的删除曲线和插入曲线（"random" 则取十个随机排名的平均）。
+    # 一种排名的删除曲线和插入曲线（"random" 则取五个随机排名的平均）。
     if name == "random":
-        orders = [list(generator.permutation(len(scores))) for _ in range(10)]
+        orders = [list(generator.permutation(len(scores))) for _ in range(5)]
     else:
         orders = [evaluate.ranking(scores.tolist(), signed=name not in UNSIGNED)]
     runs = [evaluate.perturbation_curves(scorer, order) for order in orders]
@@ -305,18 +305,19 @@ def image_maps(picture):
     def forward(x):
         return vit(pixel_values=x).logits.softmax(-1)
 
-    patch = (3, vit.config.patch_size, vit.config.patch_size)  # 每次遮挡一个图块
+    side = vit.config.image_size // 7
+    window = (3, side, side)  # 把图片分成 7 x 7 的方格，逐格遮挡
     maps = {"saliency": Saliency(forward).attribute(pixels, target=target).abs(),
             "integrated gradients": IntegratedGradients(forward).attribute(
                 pixels, target=target, n_steps=16, internal_batch_size=16),
             "input × gradient": InputXGradient(forward).attribute(pixels, target=target),
             "occlusion": Occlusion(forward).attribute(
-                pixels, target=target, sliding_window_shapes=patch, strides=patch,
+                pixels, target=target, sliding_window_shapes=window, strides=window,
                 perturbations_per_eval=16)}
     maps = {name: values.sum(1, keepdim=True) for name, values in maps.items()}
-    side = vit.config.image_size // vit.config.patch_size
+    grid = vit.config.image_size // vit.config.patch_size
     rollout = evaluate.attention_rollout(out.attentions)[0, 1:]  # [CLS] 那一行，只取图块
-    maps["attention rollout"] = rollout.reshape(1, 1, side, side)
+    maps["attention rollout"] = rollout.reshape(1, 1, grid, grid)
     return ({name: torch.nn.functional.interpolate(
                 values.detach().float().cpu(), size=picture.size[::-1], mode="nearest")[0, 0]
              for name, values in maps.items()},
