@@ -368,12 +368,15 @@ def test_task2_questions_on_the_twin(offline):
     attributed = se.rank_towards(measured, label)
     reported = se.rank_towards(claimed, label)
     drop = before[label] - after(attributed, 2)
-    assert _reason("q9", round(drop, 3)) == "right" and _reason("q9", drop + 0.05) == "wrong"
-    assert _mistake("q9", after(attributed, 2), "after")
-    assert _mistake("q9", before[label] - after(attributed, 3), "k3") or (
-        _reason("q9", before[label] - after(attributed, 3)) == "right")  # the same drop
-    assert _mistake("q9", before[label] - after(reported, 2), "self_report") or (
-        _reason("q9", before[label] - after(reported, 2)) == "right")  # the same words
+    assert _reason("q9", round(100 * drop, 1)) == "right"
+    assert _reason("q9", 100 * drop + 5) == "wrong"
+    assert _mistake("q9", 100 * after(attributed, 2), "after")
+    assert _mistake("q9", drop, "probability") or _reason("q9", drop) == "right"  # drop ~ 0
+    k3 = 100 * (before[label] - after(attributed, 3))
+    assert _mistake("q9", k3, "k3") or _reason("q9", k3) == "right"  # the same drop
+    reported_drop = 100 * (before[label] - after(reported, 2))
+    assert _mistake("q9", reported_drop, "self_report") or (
+        _reason("q9", reported_drop) == "right")  # the same words
 
     named = dict(claimed)
     words = [word for word, _ in measured if named.get(word) is not None]

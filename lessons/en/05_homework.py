@@ -486,8 +486,8 @@ plt.show()
 # ### Question 9
 #
 # The deletion test with **k = 2**: by how much does P(answer) fall when you delete the
-# top-2 words of the **attribution** ranking (`measured_ranking`)? Answer with the drop,
-# P before minus P after.
+# top-2 words of the **attribution** ranking (`measured_ranking`)? Answer in **percentage
+# points**: 100 × (P before − P after).
 
 # %% tags=["answer-q9"]
 # Your code.

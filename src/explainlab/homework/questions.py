@@ -333,15 +333,17 @@ def _q8() -> Judge:
 
 @_question(Question(
     "q9", "lm", "number",
-    _hints("Task 2, the deletion test with k = 2: by how much does the probability of the chat "
-           "model's answer fall when the top-2 words of the attribution ranking are deleted "
-           "from the review?",
+    _hints("Task 2, the deletion test with k = 2: by how many percentage points does the "
+           "probability of the chat model's answer fall when the top-2 words of the "
+           "attribution ranking are deleted from the review?",
            "任务二，删除测试，k = 2：从影评里删掉归因排名前 2 的词后，聊天模型答案的概率下降了"
-           "多少？"),
+           "多少个百分点？"),
     _hints("Call deletion_drop with measured_ranking[:2] and label=label (it returns P before "
-           f"minus P after). Any number within ±{NUMBER_TOLERANCE} counts.",
+           "minus P after, as a probability) and multiply by 100. Any number within "
+           f"±{100 * NUMBER_TOLERANCE:g} points counts.",
            "用 measured_ranking[:2] 和 label=label 调用 deletion_drop（它返回删除前的概率减去"
-           f"删除后的概率）。与正确值相差不超过 ±{NUMBER_TOLERANCE} 都算对。"),
+           "删除后的概率），再乘以 100。与正确值相差不超过 "
+           f"±{100 * NUMBER_TOLERANCE:g} 个百分点都算对。"),
     {"k3": _hints("That is the drop for the top 3 words, which the lesson printed; delete only "
                   "the top 2.",
                   "这是删掉前 3 个词的下降量，课上已经打印过；这次只删前 2 个。"),
@@ -350,13 +352,21 @@ def _q8() -> Judge:
                            "这是自我报告排名的下降量；题目问的是归因的排名（measured_ranking）。"),
      "after": _hints("That is the probability after the deletion; the question asks for the "
                      "drop, P before minus P after.",
-                     "这是删除之后的概率；题目问的是下降量：删除前的概率减去删除后的概率。")}))
+                     "这是删除之后的概率；题目问的是下降量：删除前的概率减去删除后的概率。"),
+     "probability": _hints("That is the drop as a probability; the question asks for "
+                           "percentage points: multiply it by 100.",
+                           "这是以概率表示的下降量；题目要的是百分点，请乘以 100。")}))
 def _q9() -> Judge:
     task = models.task2()
     drops = task["drops"]
-    return number_judge(drops["attribution", 2], tolerance=NUMBER_TOLERANCE, mistakes={
-        "k3": drops.get(("attribution", 3)), "self_report": drops.get(("self-report", 2)),
-        "after": task["before"] - drops["attribution", 2]})
+    def points(drop: float | None) -> float | None:
+        return None if drop is None else 100 * drop
+
+    return number_judge(points(drops["attribution", 2]), tolerance=100 * NUMBER_TOLERANCE,
+                        mistakes={"k3": points(drops.get(("attribution", 3))),
+                                  "self_report": points(drops.get(("self-report", 2))),
+                                  "after": points(task["before"] - drops["attribution", 2]),
+                                  "probability": drops["attribution", 2]})
 
 
 @_question(Question(
