@@ -44,14 +44,22 @@ def test_key_changes_with_library_versions(toy, monkeypatch):
 
 
 def test_key_covers_the_modules_a_recipe_imports():
-    """sst2's data generators live in bert_tasks_data, its contract's checks in _contract, vit's
+    """sst2's data generators live in bert_tasks_data, its contract's checks in _contract and
+    testing_checks (lesson 06's), vit's
     pictures in the learner's explainlab.images: editing any must rebuild the twin (a contract
     decides which seed's twin is kept)."""
     from explainlab import images
-    from explainlab_course.zoo import _contract, _train, bert_tasks, bert_tasks_data, vision
+    from explainlab_course.zoo import (
+        _contract,
+        _train,
+        bert_tasks,
+        bert_tasks_data,
+        testing_checks,
+        vision,
+    )
 
-    assert _store._recipe_modules(zoo.get_recipe("sst2")) == [bert_tasks, _train, _contract,
-                                                                bert_tasks_data]
+    assert _store._recipe_modules(zoo.get_recipe("sst2")) == [
+        bert_tasks, _train, _contract, bert_tasks_data, testing_checks]
     assert _store._recipe_modules(zoo.get_recipe("vit")) == [vision, _train, images, _contract]
 
 
