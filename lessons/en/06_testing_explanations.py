@@ -317,7 +317,7 @@ def image_maps(picture):
     side = vit.config.image_size // 7
     window = (3, side, side)  # occlude a 7 x 7 grid of squares
     maps = {"saliency": Saliency(forward).attribute(pixels, target=target).abs(),
-            # 4 rows at a time: ViT-B's activations stay near 1.3 GB
+            # 4 rows at a time, so that ViT-B's activations fit a laptop's memory
             "integrated gradients": IntegratedGradients(forward).attribute(
                 pixels, target=target, n_steps=16, internal_batch_size=4),
             "input × gradient": InputXGradient(forward).attribute(pixels, target=target),

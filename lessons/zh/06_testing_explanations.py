@@ -308,7 +308,7 @@ def image_maps(picture):
     side = vit.config.image_size // 7
     window = (3, side, side)  # 把图片分成 7 x 7 的方格，逐格遮挡
     maps = {"saliency": Saliency(forward).attribute(pixels, target=target).abs(),
-            # 每次 4 行：ViT-B 的激活值保持在 1.3 GB 左右
+            # 每次 4 行，让 ViT-B 的激活值装得进笔记本电脑的内存
             "integrated gradients": IntegratedGradients(forward).attribute(
                 pixels, target=target, n_steps=16, internal_batch_size=4),
             "input × gradient": InputXGradient(forward).attribute(pixels, target=target),
