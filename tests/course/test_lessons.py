@@ -198,6 +198,28 @@ def test_failing_cell_is_named_and_shown(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_kernel_that_dies_at_start_says_why(tmp_path):
+    # An environment without ipykernel: its kernel process exits before it answers. In a
+    # process of its own, since nbclient then leaves a failing clean-up for the exit.
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    python = bare / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    (tmp_path / "tiny.py").write_text(TINY, encoding="utf-8")
+    code = ("import jupytext, sys\n"
+            "from explainlab_course import lessons\n"
+            "try:\n"
+            "    lessons.run_notebook(jupytext.read(sys.argv[1]), name='tiny.py',\n"
+            "                         profile='offline', timeout=60, python=sys.argv[2])\n"
+            "except lessons.LessonExecutionError as error:\n"
+            "    print(error)\n")
+    run = subprocess.run([sys.executable, "-c", code, str(tmp_path / "tiny.py"), str(python)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.stdout.startswith("Lesson tiny.py could not be executed: "), run.stderr
+    assert "The kernel process wrote to its stderr (last lines):" in run.stdout
+    assert "No module named ipykernel_launcher" in run.stdout
+
+
+@pytest.mark.slow
 def test_cell_timeout_is_named(tmp_path):
     slow = HEADER + "\n# %%\nimport time\n\n# %%\ntime.sleep(30)\n"
     with pytest.raises(errors.LessonExecutionError, match=r"code cell 2\) ran longer"):

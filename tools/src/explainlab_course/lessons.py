@@ -68,6 +68,8 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _META = "explainlab"  # notebook metadata key for what execute() records
 WORKDIR_PREFIX = "explainlab-lesson-"
 """Name prefix of the temporary working directory a lesson runs in."""
+KERNEL_STDERR_LINES = 20
+"""How many last lines of a failed kernel's own stderr its error shows."""
 
 
 def lesson_paths(lang: str | None = None, *, root: Path | None = None) -> list[Path]:
@@ -222,13 +224,16 @@ def _cell_label(nb: NotebookNode, index: int) -> str:
     return label + (f", tags {', '.join(tags)})" if tags else ")")
 
 
-def _failure(path: Path, nb: NotebookNode, index: int | None,
-             exc: BaseException) -> LessonExecutionError:
-    """A LessonExecutionError that names the cell, shows its source and the error."""
+def _failure(path: Path, nb: NotebookNode, index: int | None, exc: BaseException,
+             kernel_stderr: str = "") -> LessonExecutionError:
+    """A LessonExecutionError that names the cell, shows its source and the error, and what
+    the kernel process wrote to its own stderr (``kernel_stderr``: why a kernel died)."""
     from nbclient.exceptions import CellTimeoutError
 
+    said = (f"\n\nThe kernel process wrote to its stderr (last lines):\n{kernel_stderr}"
+            if kernel_stderr.strip() else "")
     if index is None:  # the kernel failed before or between cells
-        return LessonExecutionError(f"Lesson {path} could not be executed: {exc}")
+        return LessonExecutionError(f"Lesson {path} could not be executed: {exc}{said}")
     cell = nb.cells[index]
     source = "\n".join(f"    {line}" for line in cell.source.splitlines())
     if isinstance(exc, CellTimeoutError):
@@ -242,7 +247,7 @@ def _failure(path: Path, nb: NotebookNode, index: int | None,
             what = f"failed: {_ANSI.sub('', str(exc))}"
     return LessonExecutionError(
         f"Lesson {path}: {_cell_label(nb, index)} {what.splitlines()[0]}\n\n"
-        f"The cell:\n{source}\n\n{what}")
+        f"The cell:\n{source}\n\n{what}{said}")
 
 
 def _client_class():
@@ -337,10 +342,17 @@ def run_notebook(nb: NotebookNode, *, name: str | Path, profile: str, timeout: i
         if python is not None:
             client.kernel_dir = _kernel_spec(Path(ipc) / "kernels", python)
         client.resources = {"metadata": {"path": cwd}}
-        try:
-            client.execute(env=env, cwd=cwd)
-        except Exception as exc:  # a cell failed, timed out, or the kernel died
-            raise _failure(Path(name), nb, current["index"], exc) from None
+        # The kernel's own stderr (not its cells' output, which the notebook keeps) goes to a
+        # file: it says why a kernel died, and nothing else of it reaches this process's
+        # stderr (such as libzmq's rare assertion while a finished kernel shuts down).
+        with open(Path(ipc) / "kernel-stderr.txt", "w+", encoding="utf-8",
+                  errors="replace") as kernel_stderr:
+            try:
+                client.execute(env=env, cwd=cwd, stderr=kernel_stderr)
+            except Exception as exc:  # a cell failed, timed out, or the kernel died
+                kernel_stderr.seek(0)
+                last = "\n".join(kernel_stderr.read().splitlines()[-KERNEL_STDERR_LINES:])
+                raise _failure(Path(name), nb, current["index"], exc, last) from None
     return time.perf_counter() - started_at
 
 
