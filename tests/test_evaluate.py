@@ -196,6 +196,40 @@ def test_translation_scorer_matches_inseqs_step_probability():
 
 
 @pytest.mark.slow
+def test_neighbour_effect_on_the_bertviz_twin():
+    from transformers import AutoModel, AutoTokenizer
+
+    folder = twin("bertviz")
+    model = AutoModel.from_pretrained(folder, attn_implementation="eager").eval()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    text, layer = "The cat sat on the mat", 1
+    ids = tokenizer(text)["input_ids"]
+
+    def state(row, position):
+        with torch.no_grad():
+            out = model(input_ids=torch.tensor([row]), output_hidden_states=True)
+        return out.hidden_states[layer + 1][0, position]
+
+    by_hand = []
+    for position in range(2, len(ids) - 1):  # each word with a word on its left
+        masked = list(ids)
+        masked[position - 1] = tokenizer.mask_token_id
+        plain = state(ids, position)
+        by_hand.append(float((state(masked, position) - plain).norm() / plain.norm()))
+    assert ev.neighbour_effect(model, tokenizer, text, layer) == pytest.approx(
+        sum(by_hand) / len(by_hand), rel=1e-4)
+    # With every head of block 0 off, a word's vector after it depends on the word alone.
+    every = range(model.config.num_attention_heads)
+    assert ev.neighbour_effect(model, tokenizer, text, 0) > 0.01
+    assert ev.neighbour_effect(model, tokenizer, text, 0, ablate=every) < 1e-5
+    with pytest.raises(ValueError, match="at least two words"):
+        ev.neighbour_effect(model, tokenizer, "cat", layer)
+    without_mask = AutoTokenizer.from_pretrained(twin("lm"))
+    with pytest.raises(ValueError, match=r"no \[MASK\] token"):
+        ev.neighbour_effect(model, without_mask, text, layer)
+
+
+@pytest.mark.slow
 def test_patch_residual_on_the_lm_twin():
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

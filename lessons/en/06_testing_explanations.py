@@ -431,10 +431,10 @@ plt.show()
 # Lesson 04 found a **previous-token head** in the `bertviz` model: each word gives almost
 # all of its weight to the word before it. Weight is not influence. So test what the head
 # carries: replace each word's left neighbour with `[MASK]` and measure how much the word's
-# own vector (at the output of the head's layer) changes. Then switch the head off
-# (`evaluate.ablated_heads` zeroes its output) and measure again. If the head carries the
-# neighbour, the change should mostly disappear; switching off another head of the same
-# layer is the control.
+# own vector (at the output of the head's layer) changes (`evaluate.neighbour_effect`).
+# Then switch the head off (`evaluate.ablated_heads` zeroes its output) and measure again.
+# If the head carries the neighbour, the change should mostly disappear; switching off
+# another head of the same layer is the control.
 
 # %% tags=["head-ablation"]
 from transformers import AutoModel
@@ -456,26 +456,18 @@ print(f"previous-token head: layer {layer}, head {head}, "
       f"mean weight {previous[layer, head]:.3f}")
 
 # %% tags=["head-ablation-effect"]
-def neighbour_effect(ablate=()):
-    # Mean relative change of each word's vector after `layer` when its left neighbour
-    # becomes [MASK], with the heads in `ablate` switched off.
-    positions = words[1:]  # words that have a word on their left
-    masked = ids.repeat(len(positions), 1)
-    masked[torch.arange(len(positions)), positions - 1] = bert_tokenizer.mask_token_id
-    projection = bert.encoder.layer[layer].attention.output.dense
-    heads = bert.config.num_attention_heads
-    with torch.no_grad(), evaluate.ablated_heads(projection, ablate, num_heads=heads):
-        plain = bert(input_ids=ids, output_hidden_states=True).hidden_states[layer + 1][0]
-        moved = bert(input_ids=masked, output_hidden_states=True).hidden_states[layer + 1]
-    rows = torch.arange(len(positions))
-    change = (moved[rows, positions] - plain[positions]).norm(dim=-1)
-    return float((change / plain[positions].norm(dim=-1)).mean())
-
-
 others = [h for h in range(bert.config.num_attention_heads) if h != head]
-effects = {"no head switched off": neighbour_effect(),
-           f"previous-token head ({head}) off": neighbour_effect([head]),
-           "another head off (mean)": float(np.mean([neighbour_effect([h]) for h in others]))}
+
+
+def change(ablate=()):
+    # Mean relative change of each word's vector after `layer` when its left
+    # neighbour becomes [MASK], with the heads in `ablate` switched off.
+    return evaluate.neighbour_effect(bert, bert_tokenizer, SENTENCE, layer, ablate=ablate)
+
+
+effects = {"no head switched off": change(),
+           f"previous-token head ({head}) off": change([head]),
+           "another head off (mean)": float(np.mean([change([h]) for h in others]))}
 print(pd.Series(effects, name="change when the left neighbour is masked").round(4).to_string())
 
 # %% [markdown]

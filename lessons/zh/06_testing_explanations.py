@@ -418,7 +418,8 @@ plt.show()
 #
 # 第 04 课在 `bertviz` 模型里找到了一个**“前一个词元”头**：每个词几乎把全部权重都给了
 # 它前面的那个词。但权重不等于作用。那就来检验这个头到底搬运了什么：把每个词左边的邻居
-# 换成 `[MASK]`，测量这个词自己的向量（在这个头所在层的输出处）变了多少。然后关掉这个头
+# 换成 `[MASK]`，测量这个词自己的向量（在这个头所在层的输出处）变了多少
+# （`evaluate.neighbour_effect`）。然后关掉这个头
 # （即消融：`evaluate.ablated_heads` 把它的输出置零），再测一次。如果这个头搬运的正是
 # 左邻居的信息，这个变化应该大部分消失；关掉同一层的另一个头，作为对照。
 
@@ -442,26 +443,18 @@ print(f"previous-token head: layer {layer}, head {head}, "
       f"mean weight {previous[layer, head]:.3f}")
 
 # %% tags=["head-ablation-effect"]
-def neighbour_effect(ablate=()):
+others = [h for h in range(bert.config.num_attention_heads) if h != head]
+
+
+def change(ablate=()):
     # 左邻居换成 [MASK] 时，每个词在第 `layer` 层之后的向量平均相对变化多少；
     # `ablate` 里的头都被关掉。
-    positions = words[1:]  # 左边还有词的那些词
-    masked = ids.repeat(len(positions), 1)
-    masked[torch.arange(len(positions)), positions - 1] = bert_tokenizer.mask_token_id
-    projection = bert.encoder.layer[layer].attention.output.dense
-    heads = bert.config.num_attention_heads
-    with torch.no_grad(), evaluate.ablated_heads(projection, ablate, num_heads=heads):
-        plain = bert(input_ids=ids, output_hidden_states=True).hidden_states[layer + 1][0]
-        moved = bert(input_ids=masked, output_hidden_states=True).hidden_states[layer + 1]
-    rows = torch.arange(len(positions))
-    change = (moved[rows, positions] - plain[positions]).norm(dim=-1)
-    return float((change / plain[positions].norm(dim=-1)).mean())
+    return evaluate.neighbour_effect(bert, bert_tokenizer, SENTENCE, layer, ablate=ablate)
 
 
-others = [h for h in range(bert.config.num_attention_heads) if h != head]
-effects = {"no head switched off": neighbour_effect(),
-           f"previous-token head ({head}) off": neighbour_effect([head]),
-           "another head off (mean)": float(np.mean([neighbour_effect([h]) for h in others]))}
+effects = {"no head switched off": change(),
+           f"previous-token head ({head}) off": change([head]),
+           "another head off (mean)": float(np.mean([change([h]) for h in others]))}
 print(pd.Series(effects, name="change when the left neighbour is masked").round(4).to_string())
 
 # %% [markdown]

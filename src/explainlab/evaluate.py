@@ -33,6 +33,7 @@ __all__ = [
     "faithfulness",
     "gold_links",
     "mass_inside",
+    "neighbour_effect",
     "patch_residual",
     "perturbation_curves",
     "pointing_game",
@@ -373,6 +374,35 @@ def ablated_heads(projection: torch.nn.Module, heads: Iterable[int], *,
         yield
     finally:
         handle.remove()
+
+
+def neighbour_effect(model, tokenizer, text: str, layer: int, *,
+                     ablate: Iterable[int] = ()) -> float:
+    """How much a word's vector depends on the word before it, in a BERT-like encoder.
+
+    Each word that has a word on its left (every token but ``[CLS]``, ``[SEP]`` and the first
+    word) gets its left neighbour replaced by ``[MASK]``; the result is the mean relative
+    change of the word's hidden state at the output of block ``layer``, ‖moved − plain‖ /
+    ‖plain‖, with the heads in ``ablate`` of that block switched off (``ablated_heads``).
+    A previous-token head carries the neighbour if switching it off shrinks the change more
+    than switching off another head. Introduced in lesson 06_testing_explanations.
+    """
+    if tokenizer.mask_token_id is None:
+        raise ValueError(f"{type(tokenizer).__name__} has no [MASK] token to hide a word with.")
+    ids = tokenizer(text, return_tensors="pt")["input_ids"].to(_device(model))
+    positions = torch.arange(2, ids.shape[1] - 1, device=ids.device)
+    if not len(positions):
+        raise ValueError(f"{text!r} needs at least two words.")
+    masked = ids.repeat(len(positions), 1)
+    rows = torch.arange(len(positions), device=ids.device)
+    masked[rows, positions - 1] = tokenizer.mask_token_id
+    projection = model.encoder.layer[layer].attention.output.dense
+    heads = model.config.num_attention_heads
+    with torch.no_grad(), ablated_heads(projection, ablate, num_heads=heads):
+        plain = model(input_ids=ids, output_hidden_states=True).hidden_states[layer + 1][0]
+        moved = model(input_ids=masked, output_hidden_states=True).hidden_states[layer + 1]
+    change = (moved[rows, positions] - plain[positions]).norm(dim=-1)
+    return float((change / plain[positions].norm(dim=-1)).mean())
 
 
 # --------------------------------------------------------------------------- sanity checks

@@ -60,29 +60,14 @@ def sentiment_deletion_checks(model, tokenizer) -> list[Check]:
                      mean(chance, "sufficiency") - mean(ig, "sufficiency"), 0.1)]
 
 
-def _neighbour_effect(model, tokenizer, layer: int, ablate: tuple[int, ...]) -> float:
-    import torch
-
-    from explainlab import evaluate
-
-    ids = tokenizer(NEIGHBOUR_SENTENCE, return_tensors="pt")["input_ids"]
-    positions = torch.arange(2, ids.shape[1] - 1)
-    masked = ids.repeat(len(positions), 1)
-    masked[torch.arange(len(positions)), positions - 1] = tokenizer.mask_token_id
-    projection = model.encoder.layer[layer].attention.output.dense
-    heads = model.config.num_attention_heads
-    with torch.no_grad(), evaluate.ablated_heads(projection, ablate, num_heads=heads):
-        plain = model(input_ids=ids, output_hidden_states=True).hidden_states[layer + 1][0]
-        moved = model(input_ids=masked, output_hidden_states=True).hidden_states[layer + 1]
-    change = (moved[torch.arange(len(positions)), positions] - plain[positions]).norm(dim=-1)
-    return float((change / plain[positions].norm(dim=-1)).mean())
-
-
 def previous_token_head_checks(model, tokenizer, layer: int, head: int) -> list[Check]:
     """Ablating the previous-token head against ablating the layer's other heads (mean)."""
+    from explainlab.evaluate import neighbour_effect
+
     others = [h for h in range(model.config.num_attention_heads) if h != head]
-    without = _neighbour_effect(model, tokenizer, layer, (head,))
-    control = sum(_neighbour_effect(model, tokenizer, layer, (h,)) for h in others) / len(others)
+    without = neighbour_effect(model, tokenizer, NEIGHBOUR_SENTENCE, layer, ablate=[head])
+    control = sum(neighbour_effect(model, tokenizer, NEIGHBOUR_SENTENCE, layer, ablate=[h])
+                  for h in others) / len(others)
     return [at_most(f"lesson 06: with layer {layer} head {head} off, a word's change when its "
                     "left neighbour is masked, over the mean with another head off",
                     without / control, 0.8)]
