@@ -350,7 +350,9 @@ print(named(gold, table))
 # AER = 1 − 2·|A ∩ G| / (|A| + |G|)
 #
 # 0 means every predicted link is a gold link and every gold link is predicted; 1 means
-# no overlap at all. Lower is better.
+# no overlap at all. Lower is better. We write the two steps by hand here; lesson 06 takes
+# them, and `gold_links` above, from the package (`explainlab.evaluate.argmax_links`,
+# `alignment_error_rate`, `gold_links`).
 
 # %%
 def argmax_links(table, *, skip_sources=SPECIAL):

@@ -325,7 +325,8 @@ print(named(gold, table))
 # AER = 1 − 2·|A ∩ G| / (|A| + |G|)
 #
 # 0 表示预测的每条连线都在标准答案里，标准答案的每条连线也都被预测到了；1 表示两者毫无重合。
-# 越低越好。
+# 越低越好。这两步在这里是手写的；第 06 课直接从课程软件包里取用它们和上面的 `gold_links`
+# （`explainlab.evaluate.argmax_links`、`alignment_error_rate`、`gold_links`）。
 
 # %%
 def argmax_links(table, *, skip_sources=SPECIAL):
