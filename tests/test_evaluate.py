@@ -230,6 +230,38 @@ def test_neighbour_effect_on_the_bertviz_twin():
 
 
 @pytest.mark.slow
+def test_fit_labels_fits_a_copy_and_refuses_bad_labels(sst2):
+    model, tokenizer = sst2
+    texts = ["This movie was a complete waste of time.", "A warm and funny film.",
+             "The plot was boring.", "I love this wonderful cast.",
+             "What a dull and tedious film.", "A great and moving story."]
+    with torch.no_grad():
+        predicted = model(**tokenizer(texts, padding=True, return_tensors="pt")).logits
+    flipped = (1 - predicted.argmax(-1)).tolist()  # every label the twin gets wrong
+    before = [p.detach().clone() for p in model.parameters()]
+    state = torch.random.get_rng_state()
+    trained, accuracy = ev.fit_labels(model, tokenizer, texts, flipped, epochs=30,
+                                      progress=False)
+    assert accuracy == 1.0 and not trained.training
+    with torch.no_grad():
+        after = trained(**tokenizer(texts, padding=True, return_tensors="pt")).logits
+    assert after.argmax(-1).tolist() == flipped
+    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), before, strict=True))
+    assert torch.equal(torch.random.get_rng_state(), state)
+    names = [model.config.id2label[i] for i in predicted.argmax(-1).tolist()]
+    again, accuracy = ev.fit_labels(model, tokenizer, texts, names, epochs=1, progress=False)
+    assert accuracy == 1.0  # the twin's own labels, by name, are fitted at once
+    with pytest.raises(ValueError, match="one label per text"):
+        ev.fit_labels(model, tokenizer, texts, flipped[:-1])
+    with pytest.raises(ValueError, match="Unknown label 'neutral'"):
+        ev.fit_labels(model, tokenizer, texts[:1], ["neutral"])
+    with pytest.raises(ValueError, match="Unknown label 2"):
+        ev.fit_labels(model, tokenizer, texts[:1], [2])
+    with pytest.raises(ValueError, match="confidence is a probability"):
+        ev.fit_labels(model, tokenizer, texts[:1], [0], confidence=1.5)
+
+
+@pytest.mark.slow
 def test_patch_residual_on_the_lm_twin():
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

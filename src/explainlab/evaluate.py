@@ -5,8 +5,8 @@ The attribution methods themselves come from Captum and Inseq; this module holds
 lack for lesson 06: removing tokens in the order an explanation ranks them (ERASER's
 comprehensiveness and sufficiency, deletion and insertion curves, AOPC), the alignment error
 rate against gold links (the helpers lesson 01 writes by hand), how much of an image map falls
-on the object, attention rollout, cascading model randomisation, head ablation and activation
-patching. Introduced in lesson 06_testing_explanations.
+on the object, attention rollout, cascading model randomisation, fine-tuning on (shuffled)
+labels, head ablation and activation patching. Introduced in lesson 06_testing_explanations.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ __all__ = [
     "classifier_scorer",
     "decoder_layers",
     "faithfulness",
+    "fit_labels",
     "gold_links",
     "mass_inside",
     "neighbour_effect",
@@ -438,6 +439,86 @@ def cascading_randomization(model: torch.nn.Module, blocks: Sequence[tuple[str, 
             yield name, randomized
     finally:
         torch.random.set_rng_state(generator_state)
+
+
+def fit_labels(model, tokenizer, texts: Sequence[str], labels: Sequence[int | str], *,
+               epochs: int = 20, confidence: float = 0.95, learning_rate: float = 2e-4,
+               batch_size: int = 8, seed: int = 0,
+               progress: bool = True) -> tuple[torch.nn.Module, float]:
+    """Fine-tune a copy of a sequence classifier on ``(text, label)`` pairs, the data half of
+    Adebayo et al.'s sanity checks: fit once on the true labels and once on shuffled ones,
+    and a method whose maps hardly differ between the two copies is not reading what the
+    model learned from its labels.
+
+    Args:
+        model: left untouched; a copy is trained (AdamW, every parameter, in batches of
+            ``batch_size``, the texts in a fixed shuffled order per epoch).
+        labels: class indices or label names of ``model.config.label2id``.
+        epochs: at most this many passes; training stops after the first pass after which
+            every training text gets its label with at least ``confidence`` probability.
+
+    Returns:
+        ``(copy, accuracy)``: the trained copy in eval mode and its accuracy on the training
+        pairs (1.0 when it fitted them all). The global random state is left as it was.
+
+    Introduced in lesson 06_testing_explanations.
+    """
+    from huggingface_hub.utils import tqdm
+
+    texts = list(texts)
+    if not texts or len(texts) != len(labels):
+        raise ValueError(f"Pass one label per text: {len(texts)} texts, {len(labels)} labels.")
+    if epochs < 1 or batch_size < 1:
+        raise ValueError(f"epochs and batch_size must be at least 1, not {epochs} and "
+                         f"{batch_size}.")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence is a probability between 0 and 1, not {confidence}.")
+    names = {k.casefold(): v for k, v in model.config.label2id.items()}
+    classes = model.config.num_labels
+    targets = []
+    for label in labels:
+        index = names.get(label.casefold()) if isinstance(label, str) else label
+        if not isinstance(index, int) or not 0 <= index < classes:
+            raise ValueError(f"Unknown label {label!r}; use 0..{classes - 1} or one of "
+                             f"{', '.join(model.config.label2id)}.")
+        targets.append(index)
+    device = _device(model)
+    encoded = tokenizer(texts, padding=True, return_tensors="pt").to(device)
+    targets = torch.tensor(targets, device=device)
+    trained = copy.deepcopy(model)
+    optimizer = torch.optim.AdamW(trained.parameters(), lr=learning_rate)
+    generator_state = torch.random.get_rng_state()
+    torch.manual_seed(seed)
+
+    def fit() -> tuple[float, float]:
+        # The accuracy on the training pairs and the lowest probability of a true label.
+        trained.eval()
+        with torch.no_grad():
+            probabilities = trained(**encoded).logits.float().softmax(-1)
+        right = (probabilities.argmax(-1) == targets).float().mean()
+        return float(right), float(probabilities[torch.arange(len(targets)), targets].min())
+
+    try:
+        score = 0.0
+        with tqdm(range(epochs), desc="fine-tuning", unit="epoch", disable=not progress) as bar:
+            for _ in bar:
+                trained.train()
+                order = torch.randperm(len(texts), device=device)
+                for start in range(0, len(texts), batch_size):
+                    rows = order[start:start + batch_size]
+                    batch = {name: values[rows] for name, values in encoded.items()}
+                    loss = trained(**batch, labels=targets[rows]).loss
+                    loss.backward()
+                    optimizer.step()
+                    optimizer.zero_grad(set_to_none=True)
+                score, lowest = fit()
+                bar.set_postfix(accuracy=f"{score:.2f}", lowest=f"{lowest:.2f}")
+                if lowest >= confidence:
+                    break
+    finally:
+        torch.random.set_rng_state(generator_state)
+        del optimizer
+    return trained.eval(), score
 
 
 # --------------------------------------------------------------------------- patching
