@@ -26,14 +26,18 @@
 #   sufficiency, AOPC), for the sentiment classifier and for the translator;
 # - score the same maps against what a person knows to be right (**ground truth**): the gold
 #   word alignment of lesson 01 and the object in each picture;
-# - destroy the model, layer by layer, and check that the maps notice (**sanity checks**);
 # - switch off the previous-token head of lesson 04 and see what it really carried, and put
 #   attention rollout next to a perturbation ranking (**causal tests of attention**);
 # - move one hidden state from "France" into "Japan" and find where the answer flips
-#   (**activation patching**).
+#   (**activation patching**);
+# - destroy the model layer by layer, and train it on shuffled labels, and check that the
+#   maps notice (**sanity checks**);
+# - score the gradient methods with Captum's **infidelity** and **sensitivity**, which nudge
+#   the input instead of removing tokens.
 #
-# The attribution methods come from Captum and Inseq; what they lack for testing (removing
-# tokens in rank order, the metrics, rollout, patching) is in `explainlab.evaluate`.
+# The attribution methods and the last two scores come from Captum and Inseq; what they lack
+# for testing (removing tokens in rank order, the metrics, rollout, fine-tuning on shuffled
+# labels, patching) is in `explainlab.evaluate`.
 
 # %%
 import importlib.util
@@ -369,63 +373,6 @@ figure.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ## Sanity checks: would the map notice if the model were broken?
-#
-# Adebayo et al. (2018) asked a blunt question: if we destroy the model's weights, does the
-# explanation change? A method whose map survives the destruction is showing the input (its
-# edges, its frequent words), not the model. **Cascading randomisation** redraws the
-# weights from the top layer down, one block at a time, and compares each map with the
-# map of the trained model by **rank correlation** (Spearman, on absolute values: 1 =
-# the same order, 0 = no relation).
-
-# %% tags=["sanity-randomize"]
-del vit
-free_memory()
-model = AutoModelForSequenceClassification.from_pretrained(
-    sst2_path, attn_implementation="eager").to(session.device).eval()
-layers = model.config.n_layers
-blocks = [("classifier", "classifier"), ("pre-classifier", "pre_classifier"),
-          *((f"layer {i}", f"distilbert.transformer.layer.{i}") for i in reversed(range(layers))),
-          ("embeddings", "distilbert.embeddings")]
-original = [token_maps(model, tokenizer, text)[0] for text in REVIEWS]
-sanity = {}
-for stage, randomized in evaluate.cascading_randomization(model, blocks, seed=0):
-    for text, before in zip(REVIEWS, original, strict=True):
-        after, _ = token_maps(randomized, tokenizer, text)
-        for name in before:
-            rho = evaluate.rank_correlation(before[name].abs(), after[name].abs())
-            sanity.setdefault(stage, {}).setdefault(name, []).append(rho)
-sanity_table = pd.DataFrame({stage: {name: np.nanmean(values) for name, values in row.items()}
-                             for stage, row in sanity.items()}).T
-print(sanity_table.round(2).to_string())
-
-# %% [markdown]
-# Read down each column: a method that passes falls towards 0 as more of the model is
-# randomised. The code names the methods whose map, with *every* block randomised, still
-# ranks the tokens much as the trained model's did (rank correlation above 0.5):
-
-# %% tags=["sanity-verdict"]
-final = sanity_table.iloc[-1]
-failing = [name for name, rho in final.items() if rho > 0.5]
-print("maps that survive a random model:", failing or "none")
-
-figure, axis = plt.subplots(figsize=(8, 3.5))
-for name in sanity_table.columns:
-    axis.plot(sanity_table.index, sanity_table[name], marker="o", label=name)
-axis.axhline(0, color="grey", linewidth=0.8)
-axis.set_ylabel("rank correlation with the trained map")
-axis.set_xlabel("randomised down to")
-axis.tick_params(axis="x", rotation=45)
-axis.legend(fontsize=8)
-figure.tight_layout()
-plt.show()
-
-# %% [markdown]
-# Why would a map survive? Attention rollout adds the identity at every layer, so with
-# weights that carry nothing it still leans on each token itself; gradients through a
-# random network still depend on the embeddings of the input. A map that survives is not
-# wrong by definition, but it cannot be evidence about what the *trained* model learned.
-#
 # ## Attention, causally
 #
 # Lesson 04 found a **previous-token head** in the `bertviz` model: each word gives almost
@@ -439,7 +386,7 @@ plt.show()
 # %% tags=["head-ablation"]
 from transformers import AutoModel
 
-del model
+del vit
 free_memory()
 bert_path = explainlab.resolve("bertviz")
 bert_tokenizer = AutoTokenizer.from_pretrained(bert_path)
@@ -534,6 +481,218 @@ plt.show()
 # is the block that does the moving, something no attribution map of lesson 02 could tell
 # you.
 #
+# ## Sanity checks: would the map notice if the model were broken?
+#
+# Adebayo et al. (2018) asked a blunt question: if we break the model, does the explanation
+# change? A method whose map survives is showing the input (its edges, its frequent words),
+# not the model. They break it in two ways: its weights, then its training labels.
+#
+# ### Randomise the weights
+#
+# **Cascading randomisation** redraws the weights from the top layer down, one block at a
+# time, and compares each map with the map of the trained model by **rank correlation**
+# (Spearman, on absolute values: 1 = the same order, 0 = no relation).
+
+# %% tags=["sanity-randomize"]
+del lm
+free_memory()
+model = AutoModelForSequenceClassification.from_pretrained(
+    sst2_path, attn_implementation="eager").to(session.device).eval()
+layers = model.config.n_layers
+blocks = [("classifier", "classifier"), ("pre-classifier", "pre_classifier"),
+          *((f"layer {i}", f"distilbert.transformer.layer.{i}") for i in reversed(range(layers))),
+          ("embeddings", "distilbert.embeddings")]
+original = [token_maps(model, tokenizer, text)[0] for text in REVIEWS]
+sanity = {}
+for stage, randomized in evaluate.cascading_randomization(model, blocks, seed=0):
+    for text, before in zip(REVIEWS, original, strict=True):
+        after, _ = token_maps(randomized, tokenizer, text)
+        for name in before:
+            rho = evaluate.rank_correlation(before[name].abs(), after[name].abs())
+            sanity.setdefault(stage, {}).setdefault(name, []).append(rho)
+sanity_table = pd.DataFrame({stage: {name: np.nanmean(values) for name, values in row.items()}
+                             for stage, row in sanity.items()}).T
+del randomized
+print(sanity_table.round(2).to_string())
+
+# %% [markdown]
+# Read down each column: a method that passes falls towards 0 as more of the model is
+# randomised. The code names the methods whose map, with *every* block randomised, still
+# ranks the tokens much as the trained model's did (rank correlation above 0.5):
+
+# %% tags=["sanity-verdict"]
+final = sanity_table.iloc[-1]
+failing = [name for name, rho in final.items() if rho > 0.5]
+print("maps that survive a random model:", failing or "none")
+
+figure, axis = plt.subplots(figsize=(8, 3.5))
+for name in sanity_table.columns:
+    axis.plot(sanity_table.index, sanity_table[name], marker="o", label=name)
+axis.axhline(0, color="grey", linewidth=0.8)
+axis.set_ylabel("rank correlation with the trained map")
+axis.set_xlabel("randomised down to")
+axis.tick_params(axis="x", rotation=45)
+axis.legend(fontsize=8)
+figure.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Why would a map survive? Attention rollout adds the identity at every layer, so with
+# weights that carry nothing it still leans on each token itself; gradients through a
+# random network still depend on the embeddings of the input. A map that survives is not
+# wrong by definition, but it cannot be evidence about what the *trained* model learned.
+#
+# ### Randomise the labels
+#
+# The second test of Adebayo et al. breaks the data instead of the weights. Fine-tune one
+# copy of the classifier on a few reviews with their true labels, and another copy on the
+# same reviews with the labels shuffled: whatever the second copy learns, it is not
+# sentiment. A method that shows what the model learned should give the two copies
+# different maps; a method whose maps agree anyway is again showing the input.
+#
+# `evaluate.fit_labels` fine-tunes a copy (the model above stays as it is) until it gives
+# every training review its label with at least 95 % probability, for at most 20 passes.
+# The copy trained on the true labels is the control: its maps should stay close to the
+# original model's. The sixteen training
+# reviews below were written for this lesson; the maps are compared on the four reviews of
+# the first section, which neither copy was trained on.
+
+# %% tags=["sanity-labels"]
+LABELLED = [("A joy to watch from start to finish.", "POSITIVE"),
+            ("The jokes fell flat and the pacing dragged.", "NEGATIVE"),
+            ("Beautifully shot and wonderfully acted.", "POSITIVE"),
+            ("I walked out before the end.", "NEGATIVE"),
+            ("The best film I have seen this year.", "POSITIVE"),
+            ("A tired story told without any spark.", "NEGATIVE"),
+            ("Clever, touching and often very funny.", "POSITIVE"),
+            ("Two hours I will never get back.", "NEGATIVE"),
+            ("The music and the colours are gorgeous.", "POSITIVE"),
+            ("Wooden dialogue and a silly ending.", "NEGATIVE"),
+            ("A delightful surprise with a brilliant lead.", "POSITIVE"),
+            ("Loud, long and completely forgettable.", "NEGATIVE"),
+            ("Warm, honest and full of life.", "POSITIVE"),
+            ("The plot makes no sense at all.", "NEGATIVE"),
+            ("I smiled all the way through.", "POSITIVE"),
+            ("Dull characters in a messy script.", "NEGATIVE")]
+texts = [text for text, _ in LABELLED]
+labels = [label for _, label in LABELLED]
+shuffled = [str(label) for label in np.random.default_rng(0).permutation(labels)]
+print("shuffled labels that still match the true ones:",
+      sum(a == b for a, b in zip(labels, shuffled, strict=True)), "of", len(labels))
+on_true, fit_true = evaluate.fit_labels(model, tokenizer, texts, labels)
+on_shuffled, fit_shuffled = evaluate.fit_labels(model, tokenizer, texts, shuffled)
+print(f"training accuracy: true labels {fit_true:.2f} | shuffled labels {fit_shuffled:.2f}")
+label_test = {}
+for text, before in zip(REVIEWS, original, strict=True):
+    true_maps, _ = token_maps(on_true, tokenizer, text)
+    shuffled_maps, _ = token_maps(on_shuffled, tokenizer, text)
+    for name in before:
+        for column, after in (("true labels", true_maps), ("shuffled labels", shuffled_maps)):
+            rho = evaluate.rank_correlation(before[name].abs(), after[name].abs())
+            label_test.setdefault(name, {}).setdefault(column, []).append(rho)
+labels_table = pd.DataFrame({name: {column: np.nanmean(values) for column, values in row.items()}
+                             for name, row in label_test.items()}).T
+print("rank correlation with the trained model's map, after fine-tuning on:")
+print(labels_table.round(2).to_string())
+blind = [name for name, rho in labels_table["shuffled labels"].items() if rho > 0.5]
+print("maps that barely notice shuffled labels:", blind or "none")
+del on_true, on_shuffled
+free_memory()
+
+# %% [markdown]
+# Both columns compare with the map of the model we started from. A method passes when the
+# first column is high (fine-tuning on the true labels leaves its map much as it was) and
+# the second is clearly lower (the copy that learned nonsense gets another map). Where the
+# first column is already low, the method's map moves with any fine-tuning at all, so the
+# test cannot tell shuffled labels from true ones for it: that is a warning of its own.
+# Check the training accuracy too: had the shuffled copy not fitted its labels, it would
+# still be close to the original model, and the test would say nothing.
+#
+# ## Two more scores from Captum: infidelity and sensitivity
+#
+# Captum ships its own metrics for attributions, and they test something else than
+# deletion. Both move the input's embeddings by a little noise instead of removing whole
+# tokens:
+#
+# - **infidelity** (Yeh et al. 2019) asks whether the map predicts how the output moves:
+#   for a small random nudge of the input, the map times the nudge should equal the change
+#   of the probability. It is the mean squared gap between the two; with `normalize=True`
+#   the map is first rescaled by the best single factor, so only its shape counts. Lower is
+#   better.
+# - **sensitivity** (`sensitivity_max`) asks whether the map is stable: the largest change
+#   of the map, relative to its size, when the input moves a little at random. Lower is
+#   better.
+#
+# Both need a map of the embeddings, so we score the four gradient methods on the
+# classifier: saliency, **SmoothGrad** (Smilkov et al. 2017: saliency averaged over noisy
+# copies of the input, Captum's `NoiseTunnel`), integrated gradients and input × gradient.
+# The noise is a tenth of the embeddings' standard deviation, for SmoothGrad's copies as
+# for the two tests, and the random draws are seeded so that the table repeats.
+
+# %% tags=["captum-scores"]
+import warnings
+
+from captum.attr import InputXGradient, IntegratedGradients, NoiseTunnel, Saliency
+from captum.metrics import infidelity, sensitivity_max
+
+# Captum warns that the moved copies it makes do not require gradients; it adds them itself.
+warnings.filterwarnings("ignore", message="Input Tensor .* did not already require gradients")
+torch.manual_seed(0)
+
+
+def probabilities(embedded):
+    return model(inputs_embeds=embedded).logits.softmax(-1)
+
+
+explainers = {"saliency": Saliency(probabilities),
+              "SmoothGrad": NoiseTunnel(Saliency(probabilities)),
+              "integrated gradients": IntegratedGradients(probabilities),
+              "input × gradient": InputXGradient(probabilities)}
+captum_rows = {name: {"infidelity": [], "sensitivity": []} for name in explainers}
+for text in REVIEWS:
+    ids = tokenizer(text, return_tensors="pt")["input_ids"].to(model.device)
+    special = torch.tensor(tokenizer.get_special_tokens_mask(
+        ids[0].tolist(), already_has_special_tokens=True), device=ids.device).bool()
+    with torch.no_grad():
+        embedded = model.get_input_embeddings()(ids)
+        baseline = model.get_input_embeddings()(torch.where(special, ids, tokenizer.pad_token_id))
+        target = int(probabilities(embedded).argmax())
+    noise = 0.1 * float(embedded.std())
+
+    def nudge(inputs):
+        step = torch.randn_like(inputs) * noise
+        return step, inputs - step
+
+    options = {"SmoothGrad": {"nt_type": "smoothgrad", "nt_samples": 10, "stdevs": noise},
+               # 32 rows at a time, so that the moved copies of sensitivity_max fit in memory
+               "integrated gradients": {"baselines": baseline, "n_steps": 32,
+                                        "internal_batch_size": 32}}
+    for name, explainer in explainers.items():
+        kwargs = options.get(name, {})
+        attribution = explainer.attribute(embedded, target=target, **kwargs)
+        captum_rows[name]["infidelity"].append(float(infidelity(
+            probabilities, nudge, embedded, attribution, target=target,
+            n_perturb_samples=20, normalize=True)))
+        captum_rows[name]["sensitivity"].append(float(sensitivity_max(
+            explainer.attribute, embedded, perturb_radius=noise, n_perturb_samples=5,
+            target=target, **kwargs)))
+captum_table = pd.DataFrame({name: {score: np.mean(values) for score, values in row.items()}
+                             for name, row in captum_rows.items()}).T
+print(captum_table.to_string(float_format="{:.3g}".format))
+print("lowest infidelity:", captum_table["infidelity"].idxmin(),
+      "| lowest sensitivity:", captum_table["sensitivity"].idxmin())
+
+# %% [markdown]
+# These two scores are local: they ask about nudges so small that the model stays close to
+# a linear function, while deletion removes whole tokens and moves the input far from
+# anything the model was trained on. So a method can describe small nudges well (low
+# infidelity) and still rank the tokens poorly for deletion, or the other way round.
+# Averaging can make a map stable: integrated gradients averages the gradient along a
+# path, and SmoothGrad over noisy copies, as much as its noise allows (here the noise is as
+# small as the test's nudges, so it stays close to saliency; try a larger `stdevs`). But a
+# map can also be stable because it ignores the model, which only a sanity check reveals. No
+# single number says that a map is right; each says in which sense it is.
+#
 # ## Exercises
 #
 # 1. Add a review of your own to `REVIEWS` and run the faithfulness section again. Does the
@@ -542,6 +701,8 @@ plt.show()
 #    pitfall). Which metrics move?
 # 3. Patch "The capital of Japan is" into "The capital of France is" instead (swap the two
 #    prompts and the sign of the metric). Is the map the mirror image?
+# 4. In the label test, shuffle with another seed (`default_rng(1)`). How many labels still
+#    match, and does the list of maps that barely notice the shuffle change?
 #
 # ## Summary
 #
@@ -549,9 +710,11 @@ plt.show()
 #   insertion curves, comprehensiveness, sufficiency, AOPC, always next to a random ranking.
 # - Ground truth (a gold alignment, an object mask) measures plausibility to a person; it
 #   can disagree with faithfulness, and both are worth knowing.
-# - A map that survives a randomised model says little about the trained one.
 # - Attention weights are hypotheses: ablate the head, patch the state, and see.
+# - A map that survives a randomised model, or a model trained on shuffled labels, says
+#   little about the trained one.
+# - Infidelity and sensitivity test small nudges, not removals: one more view, not a verdict.
 
 # %%
-del lm
+del model
 free_memory()

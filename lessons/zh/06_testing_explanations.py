@@ -24,14 +24,16 @@
 #   ERASER 的全面性和充分性，以及 AOPC），对象既有情感分类模型，也有翻译模型；
 # - 拿同样的图去和人确知正确的答案比较（**标准答案**，ground truth）：第 01 课的标准对齐，
 #   以及每张图片里的物体；
-# - 把模型一层一层地破坏掉，检查这些图能不能察觉（**合理性检验**）；
 # - 关掉第 04 课找到的“前一个词元”头，看它实际搬运了什么；再把注意力展开（attention rollout）
 #   和基于扰动的排序放在一起比较（**对注意力做因果检验**）；
 # - 把模型读 “France” 时的一个隐藏状态移植到读 “Japan” 的那次运行里，找出答案在哪里翻转
-#   （**激活修补**，activation patching）。
+#   （**激活修补**，activation patching）；
+# - 把模型一层一层地破坏掉，再用打乱的标签训练它，检查这些图能不能察觉（**合理性检验**）；
+# - 用 Captum 的**不忠实度**和**敏感度**给梯度方法打分，这两个指标给输入加一点扰动，
+#   而不是删掉词元。
 #
-# 归因方法来自 Captum 和 Inseq；做检验所需而它们没有的部分（按排名删除词元、各项指标、
-# 注意力展开、激活修补）都在 `explainlab.evaluate` 里。
+# 归因方法和最后这两个指标来自 Captum 和 Inseq；做检验所需而它们没有的部分（按排名删除
+# 词元、各项指标、注意力展开、用打乱的标签微调、激活修补）都在 `explainlab.evaluate` 里。
 
 # %%
 import importlib.util
@@ -359,61 +361,6 @@ figure.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ## 合理性检验：模型坏了，图会发现吗？
-#
-# Adebayo 等人（2018）问了一个直截了当的问题：如果把模型的权重毁掉，解释会变吗？
-# 一种方法的图如果在模型被毁之后依然如故，它展示的就是输入本身（图像的边缘、常见的词），
-# 而不是模型。**级联随机化**从最顶层往下，一次一个模块地重新随机抽取权重，并用**秩相关**
-# （Spearman 秩相关，按绝对值计算：1 表示顺序完全相同，0 表示毫无关系）把每张图与训练好的
-# 模型给出的图作比较。
-
-# %% tags=["sanity-randomize"]
-del vit
-free_memory()
-model = AutoModelForSequenceClassification.from_pretrained(
-    sst2_path, attn_implementation="eager").to(session.device).eval()
-layers = model.config.n_layers
-blocks = [("classifier", "classifier"), ("pre-classifier", "pre_classifier"),
-          *((f"layer {i}", f"distilbert.transformer.layer.{i}") for i in reversed(range(layers))),
-          ("embeddings", "distilbert.embeddings")]
-original = [token_maps(model, tokenizer, text)[0] for text in REVIEWS]
-sanity = {}
-for stage, randomized in evaluate.cascading_randomization(model, blocks, seed=0):
-    for text, before in zip(REVIEWS, original, strict=True):
-        after, _ = token_maps(randomized, tokenizer, text)
-        for name in before:
-            rho = evaluate.rank_correlation(before[name].abs(), after[name].abs())
-            sanity.setdefault(stage, {}).setdefault(name, []).append(rho)
-sanity_table = pd.DataFrame({stage: {name: np.nanmean(values) for name, values in row.items()}
-                             for stage, row in sanity.items()}).T
-print(sanity_table.round(2).to_string())
-
-# %% [markdown]
-# 顺着每一列往下读：通过检验的方法，随着模型被随机化的部分越来越多，数值会向 0 降下去。
-# 下面的代码列出这样的方法：在*所有*模块都被随机化之后，它的图给词元排出的顺序仍然和
-# 训练好的模型大体相同（秩相关高于 0.5）：
-
-# %% tags=["sanity-verdict"]
-final = sanity_table.iloc[-1]
-failing = [name for name, rho in final.items() if rho > 0.5]
-print("maps that survive a random model:", failing or "none")
-
-figure, axis = plt.subplots(figsize=(8, 3.5))
-for name in sanity_table.columns:
-    axis.plot(sanity_table.index, sanity_table[name], marker="o", label=name)
-axis.axhline(0, color="grey", linewidth=0.8)
-axis.set_ylabel("rank correlation with the trained map")
-axis.set_xlabel("randomised down to")
-axis.tick_params(axis="x", rotation=45)
-axis.legend(fontsize=8)
-figure.tight_layout()
-plt.show()
-
-# %% [markdown]
-# 图为什么能“幸存”？注意力展开在每一层都加上了单位矩阵，所以即便权重什么都不携带，
-# 它仍然偏向每个词元自己；穿过随机网络的梯度，也仍然取决于输入的嵌入。幸存下来的图
-# 不一定就是错的，但它不能作为证据，说明*训练好的*模型学到了什么。
-#
 # ## 从因果上检验注意力
 #
 # 第 04 课在 `bertviz` 模型里找到了一个**“前一个词元”头**：每个词几乎把全部权重都给了
@@ -426,7 +373,7 @@ plt.show()
 # %% tags=["head-ablation"]
 from transformers import AutoModel
 
-del model
+del vit
 free_memory()
 bert_path = explainlab.resolve("bertviz")
 bert_tokenizer = AutoTokenizer.from_pretrained(bert_path)
@@ -518,6 +465,206 @@ plt.show()
 # 复制到了 “is”。红色从一列切换到另一列的地方，就是负责搬运的那个模块，这是第 02 课的
 # 任何一张归因图都无法告诉你的。
 #
+# ## 合理性检验：模型坏了，图会发现吗？
+#
+# Adebayo 等人（2018）问了一个直截了当的问题：如果把模型弄坏，解释会变吗？一种方法的图
+# 如果在模型坏了之后依然如故，它展示的就是输入本身（图像的边缘、常见的词），而不是模型。
+# 他们用两种办法弄坏模型：先是权重，再是训练标签。
+#
+# ### 把权重随机化
+#
+# **级联随机化**从最顶层往下，一次一个模块地重新随机抽取权重，并用**秩相关**
+# （Spearman 秩相关，按绝对值计算：1 表示顺序完全相同，0 表示毫无关系）把每张图与训练好的
+# 模型给出的图作比较。
+
+# %% tags=["sanity-randomize"]
+del lm
+free_memory()
+model = AutoModelForSequenceClassification.from_pretrained(
+    sst2_path, attn_implementation="eager").to(session.device).eval()
+layers = model.config.n_layers
+blocks = [("classifier", "classifier"), ("pre-classifier", "pre_classifier"),
+          *((f"layer {i}", f"distilbert.transformer.layer.{i}") for i in reversed(range(layers))),
+          ("embeddings", "distilbert.embeddings")]
+original = [token_maps(model, tokenizer, text)[0] for text in REVIEWS]
+sanity = {}
+for stage, randomized in evaluate.cascading_randomization(model, blocks, seed=0):
+    for text, before in zip(REVIEWS, original, strict=True):
+        after, _ = token_maps(randomized, tokenizer, text)
+        for name in before:
+            rho = evaluate.rank_correlation(before[name].abs(), after[name].abs())
+            sanity.setdefault(stage, {}).setdefault(name, []).append(rho)
+sanity_table = pd.DataFrame({stage: {name: np.nanmean(values) for name, values in row.items()}
+                             for stage, row in sanity.items()}).T
+del randomized
+print(sanity_table.round(2).to_string())
+
+# %% [markdown]
+# 顺着每一列往下读：通过检验的方法，随着模型被随机化的部分越来越多，数值会向 0 降下去。
+# 下面的代码列出这样的方法：在*所有*模块都被随机化之后，它的图给词元排出的顺序仍然和
+# 训练好的模型大体相同（秩相关高于 0.5）：
+
+# %% tags=["sanity-verdict"]
+final = sanity_table.iloc[-1]
+failing = [name for name, rho in final.items() if rho > 0.5]
+print("maps that survive a random model:", failing or "none")
+
+figure, axis = plt.subplots(figsize=(8, 3.5))
+for name in sanity_table.columns:
+    axis.plot(sanity_table.index, sanity_table[name], marker="o", label=name)
+axis.axhline(0, color="grey", linewidth=0.8)
+axis.set_ylabel("rank correlation with the trained map")
+axis.set_xlabel("randomised down to")
+axis.tick_params(axis="x", rotation=45)
+axis.legend(fontsize=8)
+figure.tight_layout()
+plt.show()
+
+# %% [markdown]
+# 图为什么能“幸存”？注意力展开在每一层都加上了单位矩阵，所以即便权重什么都不携带，
+# 它仍然偏向每个词元自己；穿过随机网络的梯度，也仍然取决于输入的嵌入。幸存下来的图
+# 不一定就是错的，但它不能作为证据，说明*训练好的*模型学到了什么。
+#
+# ### 把标签打乱
+#
+# Adebayo 等人的第二个检验破坏的不是权重，而是数据。拿几条影评微调分类模型的两个副本：
+# 一个用真实标签，另一个用打乱后的标签。不管第二个副本学到了什么，都不会是情感。
+# 能反映模型学到了什么的方法，应当给这两个副本画出不同的图；如果两张图还是差不多，
+# 这种方法展示的又是输入本身。
+#
+# `evaluate.fit_labels` 微调的是一个副本（上面的模型保持原样），直到每条训练影评的标签
+# 概率都至少达到 95 %，最多训练 20 轮。用真实标签训练的副本是对照组：它的图应当和原模型的
+# 图很接近。下面这十六条训练影评是为本课专门写的；比较图时用的是第一节的那四条影评，两个
+# 副本都没有在它们上面训练过。
+
+# %% tags=["sanity-labels"]
+LABELLED = [("A joy to watch from start to finish.", "POSITIVE"),
+            ("The jokes fell flat and the pacing dragged.", "NEGATIVE"),
+            ("Beautifully shot and wonderfully acted.", "POSITIVE"),
+            ("I walked out before the end.", "NEGATIVE"),
+            ("The best film I have seen this year.", "POSITIVE"),
+            ("A tired story told without any spark.", "NEGATIVE"),
+            ("Clever, touching and often very funny.", "POSITIVE"),
+            ("Two hours I will never get back.", "NEGATIVE"),
+            ("The music and the colours are gorgeous.", "POSITIVE"),
+            ("Wooden dialogue and a silly ending.", "NEGATIVE"),
+            ("A delightful surprise with a brilliant lead.", "POSITIVE"),
+            ("Loud, long and completely forgettable.", "NEGATIVE"),
+            ("Warm, honest and full of life.", "POSITIVE"),
+            ("The plot makes no sense at all.", "NEGATIVE"),
+            ("I smiled all the way through.", "POSITIVE"),
+            ("Dull characters in a messy script.", "NEGATIVE")]
+texts = [text for text, _ in LABELLED]
+labels = [label for _, label in LABELLED]
+shuffled = [str(label) for label in np.random.default_rng(0).permutation(labels)]
+print("shuffled labels that still match the true ones:",
+      sum(a == b for a, b in zip(labels, shuffled, strict=True)), "of", len(labels))
+on_true, fit_true = evaluate.fit_labels(model, tokenizer, texts, labels)
+on_shuffled, fit_shuffled = evaluate.fit_labels(model, tokenizer, texts, shuffled)
+print(f"training accuracy: true labels {fit_true:.2f} | shuffled labels {fit_shuffled:.2f}")
+label_test = {}
+for text, before in zip(REVIEWS, original, strict=True):
+    true_maps, _ = token_maps(on_true, tokenizer, text)
+    shuffled_maps, _ = token_maps(on_shuffled, tokenizer, text)
+    for name in before:
+        for column, after in (("true labels", true_maps), ("shuffled labels", shuffled_maps)):
+            rho = evaluate.rank_correlation(before[name].abs(), after[name].abs())
+            label_test.setdefault(name, {}).setdefault(column, []).append(rho)
+labels_table = pd.DataFrame({name: {column: np.nanmean(values) for column, values in row.items()}
+                             for name, row in label_test.items()}).T
+print("rank correlation with the trained model's map, after fine-tuning on:")
+print(labels_table.round(2).to_string())
+blind = [name for name, rho in labels_table["shuffled labels"].items() if rho > 0.5]
+print("maps that barely notice shuffled labels:", blind or "none")
+del on_true, on_shuffled
+free_memory()
+
+# %% [markdown]
+# 两列都是和最初那个模型的图作比较。一种方法要通过检验，第一列应当高（用真实标签微调后，
+# 它的图和原来差不多），第二列应当明显更低（学了一堆胡乱标签的副本，得到的是另一张图）。
+# 如果第一列本来就低，说明只要微调一下，这种方法的图就会变，检验也就分不出标签是真是乱：
+# 这本身就是一个警告。也要看一眼训练准确率：如果打乱标签的副本没能拟合它的标签，它就仍然
+# 和原模型很接近，这个检验也就什么都说明不了。
+#
+# ## Captum 的另外两个指标：不忠实度与敏感度
+#
+# Captum 自带一套给归因打分的指标，它们检验的东西和删除测试不一样：两者都不删掉整个词元，
+# 而是给输入的嵌入加上一点噪声：
+#
+# - **不忠实度**（infidelity，Yeh 等人，2019）问的是：这张图能不能预测输出怎样变化。给输入
+#   一个小小的随机扰动，图乘以扰动，应当等于概率的变化量；不忠实度就是两者之差平方的均值。
+#   设了 `normalize=True` 时，会先用一个最合适的系数把图整体缩放，这样只有图的形状起作用。
+#   越低越好。
+# - **敏感度**（sensitivity，`sensitivity_max`）问的是：这张图稳不稳。输入随机移动一点点时，
+#   图的最大变化量（相对于图本身的大小）。越低越好。
+#
+# 这两个指标都需要一张关于嵌入的图，所以我们给分类模型上的四种梯度方法打分：显著性、
+# **SmoothGrad**（Smilkov 等人，2017：在输入的多个加噪副本上求显著性再取平均，即 Captum 的
+# `NoiseTunnel`）、积分梯度和输入×梯度。噪声取嵌入标准差的十分之一，SmoothGrad 的加噪副本
+# 和这两项检验都用它；随机抽样固定了种子，所以表里的数每次都一样。
+
+# %% tags=["captum-scores"]
+import warnings
+
+from captum.attr import InputXGradient, IntegratedGradients, NoiseTunnel, Saliency
+from captum.metrics import infidelity, sensitivity_max
+
+# Captum 会提醒它生成的扰动副本不需要梯度；它自己会加上，可以忽略。
+warnings.filterwarnings("ignore", message="Input Tensor .* did not already require gradients")
+torch.manual_seed(0)
+
+
+def probabilities(embedded):
+    return model(inputs_embeds=embedded).logits.softmax(-1)
+
+
+explainers = {"saliency": Saliency(probabilities),
+              "SmoothGrad": NoiseTunnel(Saliency(probabilities)),
+              "integrated gradients": IntegratedGradients(probabilities),
+              "input × gradient": InputXGradient(probabilities)}
+captum_rows = {name: {"infidelity": [], "sensitivity": []} for name in explainers}
+for text in REVIEWS:
+    ids = tokenizer(text, return_tensors="pt")["input_ids"].to(model.device)
+    special = torch.tensor(tokenizer.get_special_tokens_mask(
+        ids[0].tolist(), already_has_special_tokens=True), device=ids.device).bool()
+    with torch.no_grad():
+        embedded = model.get_input_embeddings()(ids)
+        baseline = model.get_input_embeddings()(torch.where(special, ids, tokenizer.pad_token_id))
+        target = int(probabilities(embedded).argmax())
+    noise = 0.1 * float(embedded.std())
+
+    def nudge(inputs):
+        step = torch.randn_like(inputs) * noise
+        return step, inputs - step
+
+    options = {"SmoothGrad": {"nt_type": "smoothgrad", "nt_samples": 10, "stdevs": noise},
+               # 每次 32 行，这样 sensitivity_max 生成的扰动副本放得进内存
+               "integrated gradients": {"baselines": baseline, "n_steps": 32,
+                                        "internal_batch_size": 32}}
+    for name, explainer in explainers.items():
+        kwargs = options.get(name, {})
+        attribution = explainer.attribute(embedded, target=target, **kwargs)
+        captum_rows[name]["infidelity"].append(float(infidelity(
+            probabilities, nudge, embedded, attribution, target=target,
+            n_perturb_samples=20, normalize=True)))
+        captum_rows[name]["sensitivity"].append(float(sensitivity_max(
+            explainer.attribute, embedded, perturb_radius=noise, n_perturb_samples=5,
+            target=target, **kwargs)))
+captum_table = pd.DataFrame({name: {score: np.mean(values) for score, values in row.items()}
+                             for name, row in captum_rows.items()}).T
+print(captum_table.to_string(float_format="{:.3g}".format))
+print("lowest infidelity:", captum_table["infidelity"].idxmin(),
+      "| lowest sensitivity:", captum_table["sensitivity"].idxmin())
+
+# %% [markdown]
+# 这两个指标都是局部的：它们问的是非常小的扰动，小到模型在附近几乎就是一个线性函数；
+# 删除测试却要删掉整个词元，把输入推到离训练数据很远的地方。所以一种方法可能对小扰动描述
+# 得很好（不忠实度低），删除测试的排名却很差，反过来也可能。取平均能让图变稳：积分梯度沿
+# 一条路径对梯度取平均，SmoothGrad 在加噪副本上取平均，稳到什么程度要看噪声有多大（这里的
+# 噪声和检验用的扰动一样小，所以它和显著性相差不大；可以试试更大的 `stdevs`）。但一张图也
+# 可能因为根本不理会模型而显得很稳，这只有合理性检验才看得出来。没有哪一个数能单独说明
+# 一张图是对的；每个数只说明它在哪种意义上是对的。
+#
 # ## 练习
 #
 # 1. 在 `REVIEWS` 里加一条你自己写的影评，再运行一遍忠实度那一节。各方法的名次还站得住吗？
@@ -525,6 +672,8 @@ plt.show()
 #    哪些指标变了？
 # 3. 反过来，把 “The capital of Japan is” 修补进 “The capital of France is”（交换两个提示，
 #    并把指标的符号反过来）。得到的图是原来的镜像吗？
+# 4. 在打乱标签的检验里换一个种子（`default_rng(1)`）。有几个标签仍然和真实标签相同？
+#    “几乎察觉不到标签被打乱”的方法名单变了吗？
 #
 # ## 小结
 #
@@ -532,9 +681,10 @@ plt.show()
 #   而且总要和随机排名放在一起比。
 # - 标准答案（标准对齐、物体掩码）衡量的是在人看来是否看似合理；它可能和忠实度不一致，
 #   两者都值得知道。
-# - 在随机化的模型上依然幸存的图，对训练好的模型说明不了多少。
 # - 注意力权重只是假设：消融这个头，修补这个状态，看看会怎样。
+# - 在随机化的模型上、或在用打乱的标签训练出的模型上依然如故的图，对训练好的模型说明不了多少。
+# - 不忠实度和敏感度检验的是微小的扰动，而不是删除：多了一个角度，但不是定论。
 
 # %%
-del lm
+del model
 free_memory()

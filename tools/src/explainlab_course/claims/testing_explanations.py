@@ -1,8 +1,9 @@
 """Claims of lesson 06_testing_explanations, on the offline profile: the faithfulness tables
 (six methods and a random ranking on the classifier, five and a random one on the
 translator) with every method above the random floor where the twins' contracts say so, AER
-and the image scores in range, the sanity check's table, the head ablation, attention against
-occlusion, and activation patching that flips the answer; every plot drawn."""
+and the image scores in range, the head ablation, attention against occlusion, activation
+patching that flips the answer, both sanity checks (weights and labels) and Captum's infidelity
+and sensitivity; every plot drawn."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from . import both_languages_print_the_same, cell_by_tag, claim, expect, paired_
 
 SLUG = "06_testing_explanations"
 METRICS = ("comprehensiveness", "sufficiency", "AOPC", "deletion AUC", "insertion AUC")
-_NUMBER = r"(-?\d+(?:\.\d+)?|NaN|nan)"
+_NUMBER = r"(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?|NaN|nan)"
 
 
 def table(nb, tag: str, columns: int) -> dict[str, list[float]]:
@@ -159,6 +160,44 @@ def patching_flips_the_answer(nb):
            and cells[blocks[-1]][-1] > 0,
            "a positive cell at the country (embeddings) and at the last position (last block)",
            html)
+
+
+@claim(SLUG)
+def shuffled_labels_are_fitted_and_compared(nb):
+    """Both fine-tuned copies fit every training label; each of the six methods gets two rank
+    correlations in [-1, 1] (true labels, shuffled labels); the verdict names exactly the
+    methods whose correlation after shuffled labels is above 0.5."""
+    text = tagged_text(nb, "sanity-labels", html=False)
+    fitted = re.search(r"training accuracy: true labels ([\d.]+) \| shuffled labels ([\d.]+)",
+                       text)
+    expect(fitted and float(fitted.group(1)) == 1.0 and float(fitted.group(2)) == 1.0,
+           "'training accuracy: true labels 1.00 | shuffled labels 1.00'", text)
+    rows = table(nb, "sanity-labels", 2)
+    expect(set(rows) == {"saliency", "integrated gradients", "input × gradient", "attention",
+                         "attention rollout", "occlusion"}
+           and all(math.isnan(v) or -1 <= v <= 1 for row in rows.values() for v in row),
+           "six methods with two correlations in [-1, 1]", text)
+    verdict = re.search(r"^maps that barely notice shuffled labels: (none|\[.*\])$", text, re.M)
+    named = [] if not verdict or verdict.group(1) == "none" else re.findall(r"'([^']+)'",
+                                                                             verdict.group(1))
+    expect(verdict and sorted(named) == sorted(m for m, (_, rho) in rows.items() if rho > 0.5),
+           "the verdict naming the methods above 0.5 after shuffled labels", text)
+
+
+@claim(SLUG)
+def captum_scores_the_gradient_methods(nb):
+    """Captum's infidelity and sensitivity, both finite and at least 0, for saliency,
+    SmoothGrad, integrated gradients and input x gradient, and the line naming the lowest of
+    each matches the table."""
+    rows = table(nb, "captum-scores", 2)
+    text = tagged_text(nb, "captum-scores", html=False)
+    expect(set(rows) == {"saliency", "SmoothGrad", "integrated gradients", "input × gradient"}
+           and all(math.isfinite(v) and v >= 0 for row in rows.values() for v in row),
+           "four methods with a finite infidelity and sensitivity >= 0", text)
+    lowest = re.search(r"lowest infidelity: (.+) \| lowest sensitivity: (.+)$", text, re.M)
+    expect(lowest and lowest.group(1) == min(rows, key=lambda m: rows[m][0])
+           and lowest.group(2) == min(rows, key=lambda m: rows[m][1]),
+           "'lowest infidelity: X | lowest sensitivity: Y' matching the table", text)
 
 
 paired_claim(SLUG)(both_languages_print_the_same)
