@@ -610,7 +610,7 @@ free_memory()
 #
 # ## Two more scores from Captum: infidelity and sensitivity
 #
-# Captum ships its own metrics for attributions, and they test something else than
+# Captum ships its own metrics for attributions, and they test something other than
 # deletion. Both move the input's embeddings by a little noise instead of removing whole
 # tokens:
 #
