@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -36,6 +37,30 @@ def test_the_document_takes_the_worst_cpu_run_and_the_gpu_peak():
     assert "内存峰值 2.0 GB" in requirements.box_html("zh", "01_mt_attribution", doc)
     assert requirements.box_html("en", "02_llm_attribution", doc) == ""
     assert requirements.short("en", "02_llm_attribution", doc) == "-"
+
+
+def test_update_replaces_the_measured_lessons_and_keeps_the_others(tmp_path):
+    old = requirements.from_reports(
+        [_report("cpu", {"01_mt_attribution": (100.0, 2_000_000_000, None),
+                         "06_testing_explanations": (400.0, 5_000_000_000, None)})],
+        requirements.PATH.parent)
+    del old["lessons"]["01_mt_attribution"]["measured_on"]  # a document from before
+    fresh = _report("cpu", {"06_testing_explanations": (300.0, 5_500_000_000, None)})
+    fresh["machine"]["cpu"] = "Other CPU"
+    path = tmp_path / "requirements.json"
+    path.write_text(json.dumps(old))
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps(fresh))
+    requirements.write([report], path, update=True)
+    doc = json.loads(path.read_text())
+    assert doc["lessons"]["01_mt_attribution"]["seconds"] == 100.0
+    assert doc["lessons"]["06_testing_explanations"]["seconds"] == 300.0
+    assert [m["cpu"] for m in doc["measured_on"]] == ["Test CPU", "Other CPU"]
+    assert "Test CPU (2 cores" in requirements.box_html("en", "01_mt_attribution", doc)
+    box = requirements.box_html("en", "06_testing_explanations", doc)
+    assert "Other CPU (2 cores" in box and "Test CPU" not in box
+    requirements.write([report], path)  # without update, only what the reports measured
+    assert list(json.loads(path.read_text())["lessons"]) == ["06_testing_explanations"]
 
 
 @pytest.mark.parametrize("slug", ["02_llm_attribution", "05_homework"])

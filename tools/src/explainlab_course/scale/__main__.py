@@ -26,6 +26,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--timeout", type=int, default=1800, help="seconds per cell (1800)")
     req = sub.add_parser("requirements", help="write lessons/requirements.json from reports")
     req.add_argument("reports", nargs="+", type=Path)
+    req.add_argument("--update", action="store_true",
+                     help="replace only the lessons these reports measured; keep the others")
     args = parser.parse_args(argv)
 
     scale_home = constants.HOME / "scale"
@@ -36,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             standins.build(role, scale_home=scale_home)
         return 0
     if args.command == "requirements":
-        print(requirements.write(args.reports))
+        print(requirements.write(args.reports, update=args.update))
         return 0
     if args.device.startswith("cuda"):
         from ..gpucheck import NO_CUDA_STATUS, cuda_status

@@ -3,7 +3,8 @@
 ``python -m explainlab_course.scale requirements REPORT.json...`` writes
 ``lessons/requirements.json``: per lesson, the download of the real models it loads (the
 table's file sizes), the largest peak RSS and the longest time over the reports and both
-languages, the peak GPU memory where a report measured it, and whether a GPU is needed. The
+languages, the peak GPU memory where a report measured it, whether a GPU is needed, and the
+machines it was measured on (``--update`` re-measures some lessons and keeps the others). The
 lesson pages (``explainlab_course.site``) and the READMEs (``explainlab_course.course``)
 show it; nothing there is typed by hand.
 """
@@ -54,9 +55,26 @@ def from_reports(reports: Sequence[dict], lessons_dir: Path) -> dict:
     machines = [{"device": r["device"], **{k: r["machine"][k] for k in
                                             ("cpu", "cores", "capability", "kernels", "gpu")}}
                 for r in reports]
+    for row in by_slug.values():
+        row["measured_on"] = machines
     return {"_about": "Written by `python -m explainlab_course.scale requirements` from "
                       "`make scale-check` reports; do not edit by hand.",
             "measured_on": machines, "lessons": dict(sorted(by_slug.items()))}
+
+
+def updated(document: dict, fresh: dict) -> dict:
+    """``document`` with the lessons that ``fresh`` measured replaced by its rows; the other
+    lessons keep their rows and the machines they were measured on (one lesson re-measured
+    after a change, on whatever machine is at hand)."""
+    lessons = {**document["lessons"], **fresh["lessons"]}
+    machines = []
+    for row in lessons.values():
+        for machine in row.get("measured_on", document["measured_on"]):
+            if machine not in machines:
+                machines.append(machine)
+    for row in lessons.values():
+        row.setdefault("measured_on", document["measured_on"])
+    return {**document, "measured_on": machines, "lessons": dict(sorted(lessons.items()))}
 
 
 def load(path: Path = PATH) -> dict:
@@ -99,8 +117,8 @@ TEXT = {
 }
 
 
-def _machine(document: dict) -> str:
-    cpus = [m for m in document["measured_on"] if m["device"] == "cpu"]
+def _machine(machines: list[dict]) -> str:
+    cpus = [m for m in machines if m["device"] == "cpu"]
     return "; ".join(f"{m['cpu']} ({m['cores']} cores, {m['capability']} kernels)"
                      for m in cpus)
 
@@ -112,8 +130,8 @@ def box_html(lang: str, slug: str, document: dict | None = None) -> str:
     if row is None:
         return ""
     text = TEXT[lang]
-    cores = min((m["cores"] for m in document["measured_on"] if m["device"] == "cpu"),
-                default=2)
+    machines = row.get("measured_on", document["measured_on"])
+    cores = min((m["cores"] for m in machines if m["device"] == "cpu"), default=2)
     items = [text["download"].format(_gb(row["download_bytes"])),
              text["ram"].format(_gb(row["peak_rss_bytes"])),
              text["time"].format(_minutes(row["seconds"]), cores)]
@@ -124,7 +142,7 @@ def box_html(lang: str, slug: str, document: dict | None = None) -> str:
     entries = "".join(f"<li>{item}</li>" for item in items)
     return (f'<div class="admonition note explainlab-requirements" data-explainlab-slug="{slug}">'
             f'<p class="admonition-title">{text["title"]}</p><ul>{entries}</ul>'
-            f'<p>{text["source"].format(_machine(document))}</p></div>\n')
+            f'<p>{text["source"].format(_machine(machines))}</p></div>\n')
 
 
 def short(lang: str, slug: str, document: dict | None = None) -> str:
@@ -137,9 +155,12 @@ def short(lang: str, slug: str, document: dict | None = None) -> str:
                                       _minutes(row["seconds"]))
 
 
-def write(reports: Sequence[Path], out: Path = PATH) -> Path:
-    """``lessons/requirements.json`` (or ``out``) from report files."""
+def write(reports: Sequence[Path], out: Path = PATH, *, update: bool = False) -> Path:
+    """``lessons/requirements.json`` (or ``out``) from report files; with ``update``, only
+    the lessons the reports measured change (``updated``)."""
     documents = [json.loads(Path(p).read_text(encoding="utf-8")) for p in reports]
     document = from_reports(documents, PATH.parent)
+    if update:
+        document = updated(load(out), document)
     out.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return out
