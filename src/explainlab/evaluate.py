@@ -499,7 +499,6 @@ def fit_labels(model, tokenizer, texts: Sequence[str], labels: Sequence[int | st
         return float(right), float(probabilities[torch.arange(len(targets)), targets].min())
 
     try:
-        score = 0.0
         with tqdm(range(epochs), desc="fine-tuning", unit="epoch", disable=not progress) as bar:
             for _ in bar:
                 trained.train()
@@ -517,7 +516,6 @@ def fit_labels(model, tokenizer, texts: Sequence[str], labels: Sequence[int | st
                     break
     finally:
         torch.random.set_rng_state(generator_state)
-        del optimizer
     return trained.eval(), score
 
 

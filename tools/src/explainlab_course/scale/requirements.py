@@ -66,14 +66,12 @@ def updated(document: dict, fresh: dict) -> dict:
     """``document`` with the lessons that ``fresh`` measured replaced by its rows; the other
     lessons keep their rows and the machines they were measured on (one lesson re-measured
     after a change, on whatever machine is at hand)."""
-    lessons = {**document["lessons"], **fresh["lessons"]}
+    lessons = {slug: {"measured_on": document["measured_on"], **row}
+               for slug, row in {**document["lessons"], **fresh["lessons"]}.items()}
     machines = []
-    for row in lessons.values():
-        for machine in row.get("measured_on", document["measured_on"]):
-            if machine not in machines:
-                machines.append(machine)
-    for row in lessons.values():
-        row.setdefault("measured_on", document["measured_on"])
+    for machine in (m for row in lessons.values() for m in row["measured_on"]):
+        if machine not in machines:
+            machines.append(machine)
     return {**document, "measured_on": machines, "lessons": dict(sorted(lessons.items()))}
 
 
